@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev
-  libcurl4-openssl-dev libcmocka-dev libphonenumber-dev
+  libcurl4-openssl-dev libcmocka-dev libphonenumber-dev libyaml-dev
   postgresql postgresql-contrib
   nodejs npm
   wrk nginx-light

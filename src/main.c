@@ -1,2 +1,3 @@
-#include <stdio.h>
-int main(void) { puts("ringnity"); return 0; }
+#include "cli/cli.h"
+
+int main(int argc, char **argv) { return rn_cli_main(argc, argv); }

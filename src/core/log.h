@@ -1,0 +1,22 @@
+/*
+ * log.h — one JSON object per line on stderr, for operators.
+ *
+ * Fields are added by the caller as a jansson object (borrowed, not stolen).
+ * Never pass a secret in a field or a message.
+ */
+#ifndef RN_CORE_LOG_H
+#define RN_CORE_LOG_H
+
+#include <jansson.h>
+
+typedef enum { RN_LOG_DEBUG, RN_LOG_INFO, RN_LOG_WARN, RN_LOG_ERROR } rn_log_level;
+
+void rn_log_set_level(rn_log_level level);
+/* Parses "debug|info|warn|error"; returns -1 when unknown. */
+int rn_log_level_parse(const char *s, rn_log_level *out);
+/* Writes {"time","level","message", ...fields} as one line. */
+void rn_log(rn_log_level level, const char *message, json_t *fields);
+/* printf-style message with no extra fields. */
+void rn_logf(rn_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,122 @@
+#include "core/util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char CROCKFORD[] = "0123456789abcdefghjkmnpqrstvwxyz";
+static const char BASE62[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+long long rn_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long rn_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void rn_time_format(long long ms, char *buf, size_t cap)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+int rn_date_parse(const char *s, int *year, int *month, int *day)
+{
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+        return -1;
+    *year = y, *month = m, *day = d;
+    return 0;
+}
+
+void rn_id_new(const char *prefix, char *buf, size_t cap)
+{
+    unsigned long long ms = (unsigned long long)rn_now_ms();
+    char body[27];
+    for (int i = 9; i >= 0; i--) {
+        body[i] = CROCKFORD[ms & 31];
+        ms >>= 5;
+    }
+    unsigned char rnd[16];
+    randombytes_buf(rnd, sizeof rnd);
+    for (int i = 0; i < 16; i++)
+        body[10 + i] = CROCKFORD[rnd[i] & 31];
+    body[26] = '\0';
+    snprintf(buf, cap, "%s_%s", prefix, body);
+}
+
+bool rn_id_valid(const char *prefix, const char *s)
+{
+    size_t plen = strlen(prefix);
+    if (!s || strncmp(s, prefix, plen) != 0 || s[plen] != '_' || strlen(s) != plen + 27)
+        return false;
+    for (const char *p = s + plen + 1; *p; p++)
+        if (!strchr(CROCKFORD, *p))
+            return false;
+    return true;
+}
+
+void rn_random_base62(char *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = BASE62[randombytes_uniform(62)];
+    buf[n] = '\0';
+}
+
+void rn_hex(const unsigned char *in, size_t len, char *out, size_t cap)
+{
+    sodium_bin2hex(out, cap, in, len);
+}
+
+bool rn_str_equal_ct(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb)
+        return false;
+    return la == 0 || sodium_memcmp(a, b, la) == 0;
+}
+
+int rn_parse_int(const char *s, long long min, long long max, long long *out)
+{
+    if (!s || !*s)
+        return -1;
+    const char *p = s[0] == '-' ? s + 1 : s;
+    if (!*p)
+        return -1;
+    for (const char *q = p; *q; q++)
+        if (*q < '0' || *q > '9')
+            return -1;
+    errno = 0;
+    long long v = strtoll(s, NULL, 10);
+    if (errno == ERANGE || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}

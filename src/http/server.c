@@ -1,0 +1,478 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
+#include "auth/idempotency.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "http/http.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+struct rn_server {
+    struct MHD_Daemon *daemon;
+    rn_app *app;
+};
+
+/* Requests between their first byte and their completion, for shutdown. */
+static _Atomic int in_flight;
+
+/* ---- request context ------------------------------------------------- */
+
+static bool request_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 128)
+        return false;
+    return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static void client_address(struct MHD_Connection *c, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, cap, "unknown");
+    if (!info || !info->client_addr)
+        return;
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
+}
+
+static rn_req *req_new(rn_app *app, struct MHD_Connection *c, const char *url, const char *method)
+{
+    rn_req *r = calloc(1, sizeof *r);
+    in_flight++;
+    r->app = app;
+    r->conn = c;
+    r->method = method;
+    r->path = url;
+    r->started_ms = rn_mono_ms();
+    r->route_index = -1;
+    const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+    if (rid && request_id_ok(rid))
+        snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+    else
+        rn_id_new("req", r->request_id, sizeof r->request_id);
+    client_address(c, r->client_ip, sizeof r->client_ip);
+    return r;
+}
+
+static void req_free(rn_req *r)
+{
+    if (r->db)
+        rn_pool_release(r->app->pool, r->db);
+    for (int i = 0; i < RN_MAX_PATH_PARAMS; i++)
+        free(r->params[i]);
+    for (int i = 0; i < r->reply_header_count; i++) {
+        free(r->reply_headers[i][0]);
+        free(r->reply_headers[i][1]);
+    }
+    json_decref(r->json);
+    json_decref(r->who.claims);
+    free(r->body);
+    free(r->reply);
+    free(r);
+}
+
+static void body_append(rn_req *r, const char *data, size_t len)
+{
+    if (r->body_too_large)
+        return;
+    if (r->body_len + len > (size_t)r->app->cfg.max_body_bytes) {
+        r->body_too_large = true;
+        free(r->body);
+        r->body = NULL;
+        r->body_len = 0;
+        return;
+    }
+    if (r->body_len + len + 1 > r->body_cap) {
+        size_t cap = r->body_cap ? r->body_cap : 4096;
+        while (cap < r->body_len + len + 1)
+            cap *= 2;
+        r->body = realloc(r->body, cap);
+        r->body_cap = cap;
+    }
+    memcpy(r->body + r->body_len, data, len);
+    r->body_len += len;
+    r->body[r->body_len] = '\0';
+}
+
+/* ---- accessors and replies (http.h) ------------------------------------ */
+
+rn_db *rn_req_db(rn_req *r)
+{
+    if (!r->db)
+        r->db = rn_pool_acquire(r->app->pool);
+    return r->db;
+}
+
+const char *rn_req_query(rn_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *rn_req_header(rn_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *rn_req_param(rn_req *r, int i)
+{
+    return i >= 0 && i < RN_MAX_PATH_PARAMS ? r->params[i] : NULL;
+}
+
+bool rn_req_has_scope(const rn_req *r, const char *scope)
+{
+    size_t n = strlen(scope);
+    for (const char *p = r->who.scopes; (p = strstr(p, scope)) != NULL; p += n) {
+        bool starts = p == r->who.scopes || p[-1] == ' ';
+        bool ends = p[n] == '\0' || p[n] == ' ';
+        if (starts && ends)
+            return true;
+    }
+    return false;
+}
+
+void rn_reply_text(rn_req *r, int status, const char *content_type, const char *text, size_t len)
+{
+    free(r->reply);
+    r->reply = malloc(len + 1);
+    memcpy(r->reply, text, len);
+    r->reply[len] = '\0';
+    r->reply_len = len;
+    r->status = status;
+    r->content_type = content_type;
+}
+
+void rn_reply_json(rn_req *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    if (!text) {
+        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
+        return;
+    }
+    free(r->reply);
+    r->reply = text;
+    r->reply_len = strlen(text);
+    r->status = status;
+    r->content_type = "application/json";
+}
+
+void rn_reply_empty(rn_req *r, int status)
+{
+    free(r->reply);
+    r->reply = NULL;
+    r->reply_len = 0;
+    r->status = status;
+    r->content_type = NULL;
+}
+
+void rn_reply_error(rn_req *r, rn_err code, const char *message, json_t *details)
+{
+    json_t *err = json_pack("{s:s, s:s, s:s}", "code", rn_err_code(code), "message",
+                            message ? message : rn_err_message(code), "requestId",
+                            r->request_id);
+    if (details && json_array_size(details) > 0)
+        json_object_set(err, "details", details);
+    json_decref(details);
+    r->error_code = rn_err_code(code);
+    rn_reply_json(r, rn_err_status(code), json_pack("{s:o}", "error", err));
+}
+
+void rn_reply_invalid(rn_req *r, rn_err code, json_t *details)
+{
+    rn_reply_error(r, code, NULL, details);
+}
+
+void rn_reply_header(rn_req *r, const char *name, const char *value)
+{
+    for (int i = 0; i < r->reply_header_count; i++) {
+        if (strcasecmp(r->reply_headers[i][0], name) == 0) {
+            free(r->reply_headers[i][1]);
+            r->reply_headers[i][1] = strdup(value);
+            return;
+        }
+    }
+    if (r->reply_header_count == RN_MAX_REPLY_HEADERS)
+        return;
+    r->reply_headers[r->reply_header_count][0] = strdup(name);
+    r->reply_headers[r->reply_header_count][1] = strdup(value);
+    r->reply_header_count++;
+}
+
+int rn_req_limit(rn_req *r, int *limit)
+{
+    const char *s = rn_req_query(r, "limit");
+    long long v = 25;
+    if (s && rn_parse_int(s, 1, 100, &v) != 0) {
+        json_t *details = json_array();
+        rn_detail_add(details, "limit", "must_be_integer_1_to_100");
+        rn_reply_invalid(r, RN_SERVER_REQUEST_VALIDATION_FAILED, details);
+        return -1;
+    }
+    *limit = (int)v;
+    return 0;
+}
+
+/* ---- the pipeline ------------------------------------------------------ */
+
+static bool method_has_body(const char *m)
+{
+    return strcmp(m, "POST") == 0 || strcmp(m, "PATCH") == 0 || strcmp(m, "PUT") == 0;
+}
+
+static bool is_json_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen("application/json");
+    return strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Parses the body into r->json. Returns 0, or -1 after replying. */
+static int read_body(rn_req *r)
+{
+    if (!method_has_body(r->method))
+        return 0;
+    if (r->body_len == 0) {
+        if (r->route->body == RN_BODY_NONE)
+            return 0;
+        rn_reply_error(r, RN_SERVER_REQUEST_INVALID_JSON, "A JSON object body is required.",
+                       NULL);
+        return -1;
+    }
+    if (!is_json_type(rn_req_header(r, "Content-Type"))) {
+        rn_reply_error(r, RN_SERVER_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
+        return -1;
+    }
+    char why[96], message[160];
+    r->json = rn_json_parse_object(r->body, r->body_len, why, sizeof why);
+    if (!r->json) {
+        snprintf(message, sizeof message, "The request body is not a valid JSON object: %s.", why);
+        rn_reply_error(r, RN_SERVER_REQUEST_INVALID_JSON, message, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int authenticate(rn_req *r)
+{
+    switch (r->route->auth) {
+    case RN_AUTH_NONE:
+        return 0;
+    case RN_AUTH_SERVER_KEY:
+        return rn_auth_server_key(r);
+    case RN_AUTH_SDK:
+        return rn_auth_sdk_token(r);
+    case RN_AUTH_DASHBOARD:
+        return rn_auth_dashboard(r);
+    }
+    return -1;
+}
+
+static void dispatch(rn_req *r)
+{
+    char allow[64];
+    r->route_index = rn_router_match(r->method, r->path, r->params, allow, sizeof allow);
+    if (r->route_index < 0) {
+        if (allow[0]) {
+            rn_reply_header(r, "Allow", allow);
+            rn_reply_error(r, RN_SERVER_METHOD_NOT_ALLOWED, NULL, NULL);
+        } else {
+            rn_reply_error(r, RN_SERVER_ROUTE_NOT_FOUND, NULL, NULL);
+        }
+        return;
+    }
+    r->route = &RN_ROUTES[r->route_index];
+    if (r->body_too_large) {
+        rn_reply_error(r, RN_SERVER_REQUEST_TOO_LARGE, NULL, NULL);
+        return;
+    }
+    if (authenticate(r) != 0 || read_body(r) != 0)
+        return;
+    rn_idem_state idem = rn_idempotency_begin(r);
+    if (idem == RN_IDEM_ANSWERED)
+        return;
+    r->route->handler(r);
+    if (r->status == 0)
+        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
+    if (idem == RN_IDEM_PROCEED)
+        rn_idempotency_finish(r);
+}
+
+static enum MHD_Result send_reply(rn_req *r)
+{
+    struct MHD_Response *resp;
+    if (r->reply) {
+        resp = MHD_create_response_from_buffer(r->reply_len, r->reply, MHD_RESPMEM_MUST_FREE);
+        r->reply = NULL; /* MHD owns it now */
+    } else {
+        resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    if (r->content_type)
+        MHD_add_response_header(resp, "Content-Type", r->content_type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < r->reply_header_count; i++)
+        MHD_add_response_header(resp, r->reply_headers[i][0], r->reply_headers[i][1]);
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    rn_app *app = cls;
+    rn_req *r = *con_cls;
+    if (!r) {
+        *con_cls = req_new(app, c, url, method);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        body_append(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (app->stopping) {
+        rn_reply_error(r, RN_SERVER_UNAVAILABLE, "The server is shutting down.", NULL);
+        rn_reply_header(r, "Connection", "close");
+    } else {
+        dispatch(r);
+    }
+    return send_reply(r);
+}
+
+static void log_request(rn_req *r, long long duration)
+{
+    const char *route = r->route ? r->route->pattern : "unmatched";
+    json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "requestId", r->request_id,
+                          "method", r->method, "route", route, "path", r->path, "status",
+                          r->status, "durationMs", (json_int_t)duration, "clientIp",
+                          r->client_ip);
+    if (r->authenticated && r->who.tenant_id[0])
+        json_object_set_new(f, "tenant", json_string(r->who.tenant_id));
+    if (r->who.key_id[0])
+        json_object_set_new(f, "keyId", json_string(r->who.key_id));
+    if (r->error_code)
+        json_object_set_new(f, "errorCode", json_string(r->error_code));
+    rn_log(r->status >= 500 ? RN_LOG_ERROR : RN_LOG_INFO, "request", f);
+    json_decref(f);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    rn_req *r = *con_cls;
+    if (!r)
+        return;
+    long long duration = rn_mono_ms() - r->started_ms;
+    if (r->status) {
+        rn_metrics_observe(r->route_index, r->status, duration);
+        log_request(r, duration);
+    }
+    req_free(r);
+    in_flight--;
+    *con_cls = NULL;
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char host[128];
+    const char *colon = strrchr(listen, ':');
+    if (!colon)
+        return -1;
+    long long port;
+    if (rn_parse_int(colon + 1, 0, 65535, &port) != 0)
+        return -1;
+    size_t hlen = (size_t)(colon - listen);
+    if (hlen >= sizeof host)
+        return -1;
+    memcpy(host, listen, hlen);
+    host[hlen] = '\0';
+    memset(ss, 0, sizeof *ss);
+    if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+        host[hlen - 1] = '\0';
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *len = sizeof *a6;
+        return inet_pton(AF_INET6, host + 1, &a6->sin6_addr) == 1 ? 0 : -1;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    *len = sizeof *a4;
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof host, "127.0.0.1");
+    return inet_pton(AF_INET, host, &a4->sin_addr) == 1 ? 0 : -1;
+}
+
+rn_server *rn_server_start(rn_app *app, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    if (parse_listen(app->cfg.listen, &ss, &sslen) != 0) {
+        snprintf(err, errlen, "RINGNITY_LISTEN must be host:port (got \"%s\")", app->cfg.listen);
+        return NULL;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    rn_server *srv = calloc(1, sizeof *srv);
+    srv->app = app;
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, app, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
+        4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, errlen, "cannot listen on %s (address in use or not permitted)",
+                 app->cfg.listen);
+        free(srv);
+        return NULL;
+    }
+    return srv;
+}
+
+void rn_server_stop(rn_server *srv, int grace_ms)
+{
+    if (!srv)
+        return;
+    srv->app->stopping = 1;
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    long long deadline = rn_mono_ms() + grace_ms;
+    while (rn_mono_ms() < deadline) {
+        if (in_flight == 0)
+            break;
+        usleep(20 * 1000);
+    }
+    MHD_stop_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    free(srv);
+}
