@@ -77,7 +77,16 @@
     "  response_body TEXT," \
     "  content_type TEXT," \
     "  created_at BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, idem_key));"
+    "  PRIMARY KEY (tenant_id, idem_key));" \
+    "CREATE TABLE events (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  id TEXT NOT NULL," \
+    "  type TEXT NOT NULL," \
+    "  created_at BIGINT NOT NULL," \
+    "  payload TEXT NOT NULL," \
+    "  fanned_out INTEGER NOT NULL," \
+    "  PRIMARY KEY (tenant_id, id));" \
+    "CREATE INDEX events_pending ON events (tenant_id, fanned_out, id);"
 
 const rn_migration RN_MIGRATIONS[] = {
     {1, "foundation", V1_FOUNDATION, NULL, NULL},
