@@ -1,0 +1,350 @@
+/*
+ * netguard: URL and address checks for webhook destinations.
+ *
+ * The URL is parsed by curl_url() rather than by hand so that the host we
+ * judge is byte for byte the host libcurl will later connect to; libcurl
+ * normalises numeric IPv4 spellings (decimal, octal, hex, short forms) and
+ * percent-encoding in the host, and a hand-written parser that disagreed
+ * with it would be an SSRF hole.
+ */
+#include "webhooks/netguard.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Longest DNS name (253) plus the brackets of an IPv6 literal and a dot. */
+#define NETGUARD_HOST_MAX 260
+
+typedef struct {
+    uint32_t net;
+    unsigned bits;
+} netguard_v4_range;
+
+typedef struct {
+    uint8_t prefix[16];
+    unsigned bits;
+} netguard_v6_range;
+
+static const netguard_v4_range netguard_v4_private[] = {
+    {0x00000000u, 8},  /* 0.0.0.0/8 "this network", unspecified */
+    {0x0a000000u, 8},  /* 10/8 RFC 1918 */
+    {0x64400000u, 10}, /* 100.64/10 carrier-grade NAT */
+    {0x7f000000u, 8},  /* 127/8 loopback */
+    {0xa9fe0000u, 16}, /* 169.254/16 link-local, cloud metadata */
+    {0xac100000u, 12}, /* 172.16/12 RFC 1918 */
+    {0xc0000000u, 24}, /* 192.0.0/24 IETF protocol assignments */
+    {0xc0000200u, 24}, /* 192.0.2/24 TEST-NET-1 */
+    {0xc0586300u, 24}, /* 192.88.99/24 deprecated 6to4 relay anycast */
+    {0xc0a80000u, 16}, /* 192.168/16 RFC 1918 */
+    {0xc6120000u, 15}, /* 198.18/15 benchmarking */
+    {0xc6336400u, 24}, /* 198.51.100/24 TEST-NET-2 */
+    {0xcb007100u, 24}, /* 203.0.113/24 TEST-NET-3 */
+    {0xe0000000u, 4},  /* 224/4 multicast */
+    {0xf0000000u, 4},  /* 240/4 reserved, includes 255.255.255.255 */
+};
+
+/* Only ranges inside 2000::/3; everything outside it is private anyway. */
+static const netguard_v6_range netguard_v6_private[] = {
+    {{0x20, 0x01, 0x00, 0x00}, 32}, /* 2001::/32 Teredo */
+    {{0x20, 0x01, 0x00, 0x02}, 48}, /* 2001:2::/48 benchmarking */
+    {{0x20, 0x01, 0x00, 0x10}, 28}, /* 2001:10::/28 ORCHID */
+    {{0x20, 0x01, 0x00, 0x20}, 28}, /* 2001:20::/28 ORCHIDv2 */
+    {{0x20, 0x01, 0x0d, 0xb8}, 32}, /* 2001:db8::/32 documentation */
+    {{0x3f, 0xff, 0x00, 0x00}, 20}, /* 3fff::/20 documentation */
+};
+
+static int netguard_v4_is_private(uint32_t addr)
+{
+    size_t n = sizeof netguard_v4_private / sizeof netguard_v4_private[0];
+    for (size_t i = 0; i < n; i++) {
+        uint32_t mask = 0xffffffffu << (32 - netguard_v4_private[i].bits);
+        if ((addr & mask) == netguard_v4_private[i].net)
+            return 1;
+    }
+    return 0;
+}
+
+static uint32_t netguard_v4_at(const uint8_t *b)
+{
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+static int netguard_prefix_match(const uint8_t *addr, const uint8_t *prefix, unsigned bits)
+{
+    unsigned whole = bits / 8;
+    unsigned rest = bits % 8;
+    if (memcmp(addr, prefix, whole) != 0)
+        return 0;
+    if (rest == 0)
+        return 1;
+    uint8_t mask = (uint8_t)(0xffu << (8 - rest));
+    return (addr[whole] & mask) == (prefix[whole] & mask);
+}
+
+static int netguard_is_zero(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Forms that carry an IPv4 address in the last 32 bits: ::ffff:a.b.c.d
+ * (mapped), ::a.b.c.d (compatible, which also covers :: and ::1) and
+ * ::ffff:0:a.b.c.d (SIIT translated). The kernel or a translator may turn
+ * any of them into a plain IPv4 connection, so they get the IPv4 verdict. */
+static int netguard_embeds_v4_tail(const uint8_t *b)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t translated[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+    return memcmp(b, mapped, 12) == 0 || memcmp(b, translated, 12) == 0 ||
+           netguard_is_zero(b, 12);
+}
+
+static int netguard_v6_is_private(const uint8_t *b)
+{
+    if (netguard_embeds_v4_tail(b))
+        return netguard_v4_is_private(netguard_v4_at(b + 12));
+    if ((b[0] & 0xe0) != 0x20)
+        return 1; /* outside global unicast 2000::/3 */
+    if (b[0] == 0x20 && b[1] == 0x02)
+        return netguard_v4_is_private(netguard_v4_at(b + 2)); /* 6to4 */
+    size_t n = sizeof netguard_v6_private / sizeof netguard_v6_private[0];
+    for (size_t i = 0; i < n; i++) {
+        if (netguard_prefix_match(b, netguard_v6_private[i].prefix, netguard_v6_private[i].bits))
+            return 1;
+    }
+    return 0;
+}
+
+int rn_addr_is_private(const struct sockaddr *sa)
+{
+    if (sa == NULL)
+        return 1;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        return netguard_v4_is_private(ntohl(in->sin_addr.s_addr));
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        return netguard_v6_is_private(in6->sin6_addr.s6_addr);
+    }
+    return 1;
+}
+
+typedef struct {
+    char host[NETGUARD_HOST_MAX]; /* brackets of an IPv6 literal removed */
+    char port[8];
+    int v6_literal;
+} netguard_parts;
+
+/* 1 if curl_url_get finds the part at all (even empty, as in "http://@h/"). */
+static int netguard_has_part(CURLU *u, CURLUPart part)
+{
+    char *value = NULL;
+    CURLUcode rc = curl_url_get(u, part, &value, 0);
+    curl_free(value);
+    return rc == CURLUE_OK;
+}
+
+static rn_url_verdict netguard_scheme(CURLU *u, int allow_private)
+{
+    char *scheme = NULL;
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+        curl_free(scheme);
+        return RN_URL_INVALID;
+    }
+    int ok = strcmp(scheme, "https") == 0 || (allow_private && strcmp(scheme, "http") == 0);
+    curl_free(scheme);
+    return ok ? RN_URL_OK : RN_URL_SCHEME_NOT_ALLOWED;
+}
+
+static rn_url_verdict netguard_host(CURLU *u, netguard_parts *parts)
+{
+    char *host = NULL;
+    /* libcurl 7.88 can hand back a string together with an IDN error. */
+    if (curl_url_get(u, CURLUPART_HOST, &host, CURLU_PUNYCODE) != CURLUE_OK) {
+        curl_free(host);
+        return RN_URL_INVALID;
+    }
+    size_t len = strlen(host);
+    rn_url_verdict v = RN_URL_OK;
+    if (len == 0 || len >= sizeof parts->host) {
+        v = RN_URL_INVALID;
+    } else if (host[0] == '[') {
+        if (len < 3 || host[len - 1] != ']')
+            v = RN_URL_INVALID;
+        else
+            snprintf(parts->host, sizeof parts->host, "%.*s", (int)(len - 2), host + 1);
+        parts->v6_literal = 1;
+    } else {
+        memcpy(parts->host, host, len + 1);
+    }
+    curl_free(host);
+    return v;
+}
+
+static rn_url_verdict netguard_port(CURLU *u, netguard_parts *parts)
+{
+    char *port = NULL;
+    if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        curl_free(port);
+        return RN_URL_INVALID;
+    }
+    char *end = NULL;
+    long value = strtol(port, &end, 10);
+    int ok = end != port && *end == '\0' && value >= 1 && value <= 65535;
+    curl_free(port);
+    if (!ok)
+        return RN_URL_INVALID;
+    snprintf(parts->port, sizeof parts->port, "%ld", value);
+    return RN_URL_OK;
+}
+
+static rn_url_verdict netguard_parse(CURLU *u, const char *url, int allow_private,
+                                     netguard_parts *parts)
+{
+    if (strnlen(url, RN_URL_MAX_LEN + 1) > RN_URL_MAX_LEN)
+        return RN_URL_INVALID;
+    /* Any scheme parses, so a wrong one is reported as such, not as junk. */
+    if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+        return RN_URL_INVALID;
+    rn_url_verdict v = netguard_scheme(u, allow_private);
+    if (v != RN_URL_OK)
+        return v;
+    if (netguard_has_part(u, CURLUPART_USER) || netguard_has_part(u, CURLUPART_PASSWORD) ||
+        netguard_has_part(u, CURLUPART_OPTIONS) || netguard_has_part(u, CURLUPART_ZONEID))
+        return RN_URL_INVALID;
+    v = netguard_host(u, parts);
+    if (v != RN_URL_OK)
+        return v;
+    return netguard_port(u, parts);
+}
+
+/* RFC 6761: these names are loopback by definition, whatever DNS says. */
+static int netguard_is_localhost_name(const char *host)
+{
+    size_t len = strlen(host);
+    if (len > 0 && host[len - 1] == '.')
+        len--;
+    static const char name[] = "localhost";
+    size_t nlen = sizeof name - 1;
+    if (len < nlen || strncasecmp(host + len - nlen, name, nlen) != 0)
+        return 0;
+    return len == nlen || host[len - nlen - 1] == '.';
+}
+
+static int netguard_write_pin(const netguard_parts *parts, const struct sockaddr *sa,
+                              char *pin, size_t cap)
+{
+    char text[INET6_ADDRSTRLEN];
+    pin[0] = '\0';
+    if (parts->v6_literal)
+        return 0;
+    int n;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+        n = snprintf(pin, cap, "%s:%s:%s", parts->host, parts->port, text);
+    } else {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        n = snprintf(pin, cap, "%s:%s:[%s]", parts->host, parts->port, text);
+    }
+    return (n < 0 || (size_t)n >= cap) ? -1 : 0;
+}
+
+static rn_url_verdict netguard_judge(const struct addrinfo *list, int allow_private,
+                                     const struct addrinfo **first)
+{
+    *first = NULL;
+    for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
+        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+            continue;
+        if (!allow_private && rn_addr_is_private(ai->ai_addr))
+            return RN_URL_PRIVATE_ADDRESS;
+        if (*first == NULL)
+            *first = ai;
+    }
+    return *first != NULL ? RN_URL_OK : RN_URL_UNRESOLVABLE;
+}
+
+static rn_url_verdict netguard_resolve(const netguard_parts *parts, int allow_private,
+                                       rn_url_target *out)
+{
+    struct addrinfo hints = {0};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = AI_NUMERICSERV | (parts->v6_literal ? AI_NUMERICHOST : 0);
+    struct addrinfo *list = NULL;
+    if (getaddrinfo(parts->host, parts->port, &hints, &list) != 0)
+        return RN_URL_UNRESOLVABLE;
+
+    const struct addrinfo *first = NULL;
+    rn_url_verdict v = netguard_judge(list, allow_private, &first);
+    if (v == RN_URL_OK && out != NULL) {
+        memset(out, 0, sizeof *out);
+        memcpy(&out->addr, first->ai_addr, first->ai_addrlen);
+        out->addrlen = first->ai_addrlen;
+        if (netguard_write_pin(parts, first->ai_addr, out->pin, sizeof out->pin) != 0)
+            v = RN_URL_INVALID;
+    }
+    freeaddrinfo(list);
+    return v;
+}
+
+rn_url_verdict rn_url_resolve(const char *url, int allow_private, rn_url_target *out)
+{
+    if (url == NULL)
+        return RN_URL_INVALID;
+    CURLU *u = curl_url();
+    if (u == NULL)
+        return RN_URL_INVALID;
+    netguard_parts parts = {0};
+    rn_url_verdict v = netguard_parse(u, url, allow_private, &parts);
+    curl_url_cleanup(u);
+    if (v != RN_URL_OK)
+        return v;
+    if (!allow_private && netguard_is_localhost_name(parts.host))
+        return RN_URL_PRIVATE_ADDRESS;
+    return netguard_resolve(&parts, allow_private, out);
+}
+
+rn_url_verdict rn_url_check(const char *url, int allow_private, char *pin, size_t pincap)
+{
+    rn_url_target target;
+    rn_url_verdict v = rn_url_resolve(url, allow_private, &target);
+    if (v != RN_URL_OK || pin == NULL)
+        return v;
+    size_t len = strlen(target.pin);
+    if (len >= pincap)
+        return RN_URL_INVALID;
+    memcpy(pin, target.pin, len + 1);
+    return RN_URL_OK;
+}
+
+const char *rn_url_verdict_text(rn_url_verdict v)
+{
+    switch (v) {
+    case RN_URL_OK:
+        return "ok";
+    case RN_URL_INVALID:
+        return "invalid URL";
+    case RN_URL_SCHEME_NOT_ALLOWED:
+        return "URL scheme not allowed; use https";
+    case RN_URL_PRIVATE_ADDRESS:
+        return "private address refused";
+    case RN_URL_UNRESOLVABLE:
+        return "host name does not resolve";
+    }
+    return "invalid URL";
+}

@@ -1,0 +1,87 @@
+/*
+ * netguard: keeps webhook deliveries out of private address space (SSRF).
+ *
+ * A destination URL is parsed with libcurl's own URL parser, so every odd
+ * spelling ("http://2130706433/", "http://0x7f.1/", "[::ffff:127.0.0.1]")
+ * is normalised exactly as libcurl will normalise it when connecting. The
+ * host is then resolved once, every resolved address is judged, and the
+ * address that passed is handed back so the sender can pin the connection
+ * to it (CURLOPT_RESOLVE) instead of letting libcurl resolve again, which
+ * would reopen the door to DNS rebinding.
+ *
+ * Ownership: nothing here allocates memory the caller must free. All
+ * functions are thread-safe (getaddrinfo is the only blocking call).
+ */
+#ifndef RN_WEBHOOKS_NETGUARD_H
+#define RN_WEBHOOKS_NETGUARD_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+typedef enum {
+    RN_URL_OK = 0,
+    RN_URL_INVALID,
+    RN_URL_SCHEME_NOT_ALLOWED,
+    RN_URL_PRIVATE_ADDRESS,
+    RN_URL_UNRESOLVABLE
+} rn_url_verdict;
+
+/* Longest URL accepted; longer ones are RN_URL_INVALID. */
+#define RN_URL_MAX_LEN 2048
+
+/* Enough room for any pin: 253-byte host, ':', port, ':', "[v6 address]". */
+#define RN_URL_PIN_MAX 320
+
+/*
+ * Returns 1 if the address is not publicly routable, 0 if it is.
+ * IPv4: 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.0.0/24,
+ * 192.0.2/24, 192.88.99/24, 192.168/16, 198.18/15, 198.51.100/24,
+ * 203.0.113/24, 224/4, 240/4 (which holds 255.255.255.255).
+ * IPv6: ::ffff:0:0/96 (mapped), ::/96 (compatible, also :: and ::1) and
+ * ::ffff:0:0:0/96 (translated) are judged by their embedded IPv4 address;
+ * 2002::/16 (6to4) likewise by the IPv4 address in bits 16..47.
+ * Everything outside global unicast 2000::/3 is private (this covers
+ * 64:ff9b::/96, 100::/64, fc00::/7, fec0::/10, fe80::/10, ff00::/8), and
+ * inside it 2001::/32 (Teredo), 2001:2::/48, 2001:10::/28, 2001:20::/28,
+ * 2001:db8::/32 and 3fff::/20 are private too.
+ * NULL or a family other than AF_INET/AF_INET6 counts as private.
+ */
+int rn_addr_is_private(const struct sockaddr *sa);
+
+/*
+ * The outcome of a successful check, for the sender.
+ * addr: the checked address with the port set, ready to compare with the
+ *       peer libcurl is about to connect to.
+ * pin:  a CURLOPT_RESOLVE entry "host:port:address" ("a.example:443:
+ *       203.0.113.7", IPv6 addresses in brackets). It is "" when the URL
+ *       host is an IPv6 literal: libcurl connects to such a host without
+ *       resolving it and its CURLOPT_RESOLVE syntax cannot name it.
+ */
+typedef struct {
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char pin[RN_URL_PIN_MAX];
+} rn_url_target;
+
+/*
+ * Checks a webhook destination URL. Requires scheme https (http too when
+ * allow_private), no userinfo, no IPv6 zone id, a host, a port in 1-65535.
+ * "localhost" and names under ".localhost" are private without asking DNS.
+ * Otherwise the host is resolved with getaddrinfo; if ANY address is
+ * private and !allow_private the verdict is RN_URL_PRIVATE_ADDRESS. On
+ * RN_URL_OK, `out` (may be NULL) describes the first resolved address.
+ */
+rn_url_verdict rn_url_resolve(const char *url, int allow_private, rn_url_target *out);
+
+/*
+ * rn_url_resolve reduced to the pin string: on RN_URL_OK copies the pin
+ * (see rn_url_target) into `pin` when pin is not NULL. A pin that does not
+ * fit in pincap bytes makes the verdict RN_URL_INVALID; RN_URL_PIN_MAX
+ * always fits.
+ */
+rn_url_verdict rn_url_check(const char *url, int allow_private, char *pin, size_t pincap);
+
+/* Short human text for a verdict, safe to show to a client. Never NULL. */
+const char *rn_url_verdict_text(rn_url_verdict v);
+
+#endif
