@@ -40,7 +40,7 @@ json_t *rn_json_parse_object(const char *buf, size_t len, char *why, size_t whyl
     json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &error);
     if (!v) {
         bool dup = strstr(error.text, "duplicate") != NULL;
-        bool utf = strstr(error.text, "UTF-8") != NULL || strstr(error.text, "utf-8") != NULL;
+        bool utf = strstr(error.text, "decode byte") || strstr(error.text, "UTF-8");
         bool nul = strstr(error.text, "\\u0000") != NULL;
         snprintf(why, whylen, "%s", dup   ? "duplicate object key"
                                     : utf ? "invalid UTF-8"
