@@ -23,7 +23,7 @@ import { Deployment, ALL_SCOPES, IS_PG, sleep, uniq } from './lib/server.mjs';
 const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const GENERATED_REQ_ID = /^req_[0-9A-Za-z]+$/;
 const KEY_KEYS = ['createdAt', 'createdBy', 'expiresAt', 'id', 'last4', 'lastUsedAt', 'name',
-  'prefix', 'revokedAt', 'rotatedAt', 'scopes', 'status'];
+  'prefix', 'rateLimit', 'revokedAt', 'rotatedAt', 'scopes', 'status'];
 const TENANT_KEYS = ['clientId', 'country', 'createdAt', 'id', 'name', 'slug', 'status', 'timezone'];
 const STAFF_KEYS = ['createdAt', 'displayName', 'id', 'role', 'status', 'username'];
 const CHECK_NAMES = ['widget_key', 'allowed_domains', 'active_agent'];
@@ -82,7 +82,7 @@ describe('CLI: tenants, staff and keys', () => {
     assert.equal(t.slug, slug);
     assert.equal(t.name, 'Acme Bank');
     assert.equal(t.timezone, 'Asia/Jakarta');
-    assert.equal(t.country, null);
+    assert.equal(t.country, 'ID', 'the country defaults with the time zone: Indonesia');
     assert.equal(t.status, 'active');
     assertRecentTimestamp(t.createdAt, 'createdAt');
   });
@@ -167,7 +167,20 @@ describe('CLI: tenants, staff and keys', () => {
     assert.equal(k.revokedAt, null);
     assert.equal(k.lastUsedAt, null);
     assert.equal(k.expiresAt, null);
+    assert.equal(k.rateLimit, null, 'no per-key override: the server default applies');
     assertRecentTimestamp(k.createdAt, 'createdAt');
+  });
+
+  it('key create keeps --rate-limit/--burst and --expires-in-days', async () => {
+    const t = await ctx.dep.createTenant();
+    const k = await ctx.dep.createKey(t.slug, { rateLimit: 2, burst: 3 });
+    assert.deepEqual(k.rateLimit, { requestsPerSecond: 2, burst: 3 });
+    const e = (await ctx.dep.cli(['key', 'create', '--tenant', t.slug, '--name', 'expiring',
+      '--scopes', 'all', '--expires-in-days', '30'])).json;
+    ctx.dep.secrets.add(e.secret);
+    const days = (Date.parse(e.expiresAt) - Date.parse(e.createdAt)) / 86400000;
+    assert.equal(days, 30, `expiresAt ${e.expiresAt} is 30 days after createdAt ${e.createdAt}`);
+    await ctx.api.get('/api/server/health', { key: e.secret, expect: 200 });
   });
 
   it('key create keeps an explicit scope list and refuses an unknown scope', async () => {
