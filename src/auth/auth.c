@@ -67,6 +67,9 @@ static bool presented_secret(rn_req *r, const char **secret, rn_err *why)
     const char *auth = rn_req_header(r, "Authorization");
     const char *header = rn_req_header(r, "X-Ringnity-Server-Key");
     const char *bearer = NULL;
+    /* HTTP strips trailing blanks, so "Bearer " arrives as "Bearer": empty. */
+    if (auth && strcasecmp(auth, "Bearer") == 0)
+        auth = NULL;
     if (auth && *auth) {
         *why = RN_SERVER_API_KEY_INVALID;
         if (strncasecmp(auth, "Bearer ", 7) != 0)
