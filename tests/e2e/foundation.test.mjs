@@ -178,8 +178,9 @@ describe('CLI: tenants, staff and keys', () => {
     const e = (await ctx.dep.cli(['key', 'create', '--tenant', t.slug, '--name', 'expiring',
       '--scopes', 'all', '--expires-in-days', '30'])).json;
     ctx.dep.secrets.add(e.secret);
-    const days = (Date.parse(e.expiresAt) - Date.parse(e.createdAt)) / 86400000;
-    assert.equal(days, 30, `expiresAt ${e.expiresAt} is 30 days after createdAt ${e.createdAt}`);
+    const drift = Date.parse(e.expiresAt) - Date.parse(e.createdAt) - 30 * 86400000;
+    assert.ok(Math.abs(drift) <= 1000,
+      `expiresAt ${e.expiresAt} is 30 days after createdAt ${e.createdAt} (off by ${drift} ms)`);
     await ctx.api.get('/api/server/health', { key: e.secret, expect: 200 });
   });
 
@@ -376,6 +377,21 @@ describe('Key rotation and revocation', () => {
     await ctx.api.get('/api/server/tenant', { headerKey: again.secret, expect: 200 });
   });
 
+  it('lastUsedAt is set by the first use and not rewritten on every request', async () => {
+    const { tenant, key } = await ctx.dep.tenantWithKey();
+    await ctx.api.get('/api/server/health', { key: key.secret, expect: 200 });
+    let first;
+    for (let i = 0; i < 40 && !first; i++) {
+      first = (await ctx.dep.listKeys(tenant.slug)).find((k) => k.id === key.id).lastUsedAt;
+      if (!first) await sleep(100);
+    }
+    assert.ok(first, 'lastUsedAt stays null after the key was used');
+    assertRecentTimestamp(first, 'lastUsedAt', 60 * 1000);
+    await ctx.api.get('/api/server/tenant', { key: key.secret, expect: 200 });
+    const second = (await ctx.dep.listKeys(tenant.slug)).find((k) => k.id === key.id).lastUsedAt;
+    assert.equal(second, first, 'an immediate second use does not write lastUsedAt again');
+  });
+
   it('revoke: the key fails at once and stays listed as revoked', async () => {
     const { tenant, key } = await ctx.dep.tenantWithKey();
     const other = await ctx.dep.createKey(tenant.slug);
@@ -389,6 +405,51 @@ describe('Key rotation and revocation', () => {
     assertRecentTimestamp(listed.revokedAt, 'revokedAt');
     // Other keys of the tenant are untouched.
     await ctx.api.get('/api/server/tenant', { key: other.secret, expect: 200 });
+  });
+});
+
+describe('First run: serve creates nothing, demo init seeds once', () => {
+  const ctx = useDeployment('demo');
+
+  it('ringnity serve alone leaves the store empty', async () => {
+    const list = (await ctx.dep.cli(['tenant', 'list'])).json;
+    assert.deepEqual(list, []);
+  });
+
+  it('demo init creates the demo tenant, staff and a full-scope key, once', async () => {
+    const res = await ctx.dep.cli(['demo', 'init']);
+    const out = res.json;
+    assert.equal(out.created, true);
+    const key = out.serverKey;
+    assert.match(key.secret, /^rn_sk_live_[0-9A-Za-z]{32,}$/);
+    ctx.dep.secrets.add(key.secret);
+    assert.deepEqual(sorted(key.scopes), sorted(ALL_SCOPES));
+
+    const health = await ctx.api.get('/api/server/health', { key: key.secret, expect: 200 });
+    assert.equal(health.json.keyId, key.id);
+    const tenant = await ctx.api.get('/api/server/tenant', { key: key.secret, expect: 200 });
+    assert.equal(tenant.json.slug, 'demo');
+    assert.equal(tenant.json.timezone, 'Asia/Jakarta');
+    assert.equal(tenant.json.country, 'ID');
+    assert.equal(health.json.tenantId, tenant.json.id);
+
+    const staff = (await ctx.dep.cli(['staff', 'list', '--tenant', 'demo'])).json;
+    const roles = Object.fromEntries(staff.map((x) => [x.username, [x.role, x.status]]));
+    assert.deepEqual(roles['admin.one'], ['admin', 'active']);
+    assert.deepEqual(roles['agent.one'], ['agent', 'active']);
+
+    const ready = await ctx.api.get('/api/server/tenant/sdk-readiness', { key: key.secret, expect: 200 });
+    const ok = Object.fromEntries(ready.json.checks.map((c) => [c.name, c.ok]));
+    assert.equal(ok.widget_key, true, 'demo init creates the public widget key');
+    assert.equal(ok.active_agent, true);
+
+    const again = await ctx.dep.cli(['demo', 'init']);
+    assert.equal(again.json.created, false);
+    assert.doesNotMatch(again.stdout, /rn_sk_live_/, 'a second run prints no secret');
+    const text = await ctx.dep.cli(['demo', 'init'], { json: false });
+    assert.doesNotMatch(text.stdout + text.stderr, /rn_sk_live_/, 'a second run prints no secret');
+    const tenants = (await ctx.dep.cli(['tenant', 'list'])).json;
+    assert.equal(tenants.filter((t) => t.slug === 'demo').length, 1);
   });
 });
 
@@ -761,6 +822,22 @@ describe('Two nodes sharing one PostgreSQL database', { skip: IS_PG ? false : 'E
     const b = await n2.get('/api/server/tenant', { key: secret, expect: 200 });
     assert.deepEqual(a.json, tenant);
     assert.deepEqual(b.json, tenant);
+  });
+});
+
+describe('PostgreSQL store lost while serving', { skip: IS_PG ? false : 'E2E_DATABASE_URL is not postgres://' }, () => {
+  const ctx = useDeployment('storelost');
+
+  it('/readyz and authenticated calls answer 503 SERVER_UNAVAILABLE, /healthz stays 200', async () => {
+    const { secret } = await ctx.dep.tenantWithKey();
+    await ctx.api.get('/readyz', { expect: 200 });
+    await ctx.dep.dropDatabase();
+    assertError(await ctx.api.get('/readyz'), 503, 'SERVER_UNAVAILABLE');
+    const res = await ctx.api.get('/api/server/health', { key: secret });
+    assertError(res, 503, 'SERVER_UNAVAILABLE');
+    assert.doesNotMatch(res.text, /postgres|database|PG|FATAL/i, 'a 5xx leaks no internals');
+    const live = await ctx.api.get('/healthz', { expect: 200 });
+    assert.deepEqual(live.json, { status: 'ok' });
   });
 });
 

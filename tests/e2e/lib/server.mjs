@@ -188,6 +188,12 @@ export class Deployment {
     return { tenant, key, secret: key.secret };
   }
 
+  /** Drops this deployment's PostgreSQL database now (a store outage). */
+  async dropDatabase() {
+    if (!this.pgDatabase) throw new Error('dropDatabase needs E2E_DATABASE_URL=postgres://...');
+    await psql(PG_URL, `DROP DATABASE ${this.pgDatabase} WITH (FORCE)`);
+  }
+
   /** Stops every node (each must exit 0), drops the database, removes files. */
   async destroy() {
     const errors = [];
