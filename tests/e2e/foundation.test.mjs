@@ -330,6 +330,7 @@ describe('Server key authentication', () => {
       ['unknown (Bearer)', { key: unknownKey() }],
       ['unknown (header)', { headerKey: unknownKey() }],
       ['widget key', { key: unknownKey('rn_pk_live_') }],
+      ['8 KiB of key', { key: `rn_sk_live_${'A'.repeat(8192)}` }],
     ];
     for (const [what, opts] of cases) {
       const res = await ctx.api.get('/api/server/tenant', opts);
@@ -347,6 +348,14 @@ describe('Server key authentication', () => {
       { key: key.secret, headerKey: 'junk' });
     assertError(junk, 401, 'SERVER_API_KEY_INVALID');
     assert.ok(!both.text.includes(key.secret) && !both.text.includes(narrow.secret));
+  });
+
+  it('50 concurrent requests with one key all succeed, each with its own request id', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, () =>
+      ctx.api.get('/api/server/health', { key: key.secret })));
+    assert.deepEqual([...new Set(results.map((r) => r.status))], [200]);
+    assert.equal(new Set(results.map((r) => r.headers['x-request-id'])).size, 50);
+    for (const r of results) assert.equal(r.json.keyId, key.id);
   });
 
   it('the tenant profile is the key\'s tenant, field for field', async () => {
