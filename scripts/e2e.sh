@@ -28,6 +28,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# @redocly/cli needs Node >= 20.19, and --test-concurrency needs Node 20.
+node_version=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+    echo "e2e: Node.js >= 20.19 is required (found $node_version)" >&2
+    exit 1
+fi
+
 # npm ci when node_modules is missing or older than the lock file.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "e2e: npm ci" >&2
