@@ -350,6 +350,16 @@ describe('Server key authentication', () => {
     assert.ok(!both.text.includes(key.secret) && !both.text.includes(narrow.secret));
   });
 
+  it('401 SERVER_API_KEY_INVALID when one auth header is repeated with another value', async () => {
+    // Two values for one credential are as ambiguous as two differing headers.
+    const auth = await ctx.api.get('/api/server/health',
+      { headers: { Authorization: [`Bearer ${key.secret}`, `Bearer ${unknownKey()}`] } });
+    assertError(auth, 401, 'SERVER_API_KEY_INVALID');
+    const x = await ctx.api.get('/api/server/health',
+      { headers: { 'X-Ringnity-Server-Key': [key.secret, 'junk'] } });
+    assertError(x, 401, 'SERVER_API_KEY_INVALID');
+  });
+
   it('50 concurrent requests with one key all succeed, each with its own request id', async () => {
     const results = await Promise.all(Array.from({ length: 50 }, () =>
       ctx.api.get('/api/server/health', { key: key.secret })));
@@ -607,6 +617,13 @@ describe('HTTP conventions', () => {
       assertError(await ctx.api.get(path, { key: key.secret }), 404, 'SERVER_ROUTE_NOT_FOUND');
     }
     assertError(await ctx.api.get('/nope'), 404, 'SERVER_ROUTE_NOT_FOUND');
+  });
+
+  it('a path with an encoded NUL is no route (never truncated to a shorter one)', async () => {
+    for (const path of ['/api/server/tenant%00/sdk-readiness', '/api/server/health%00',
+      '/healthz%00']) {
+      assertError(await ctx.api.get(path, { key: key.secret }), 404, 'SERVER_ROUTE_NOT_FOUND');
+    }
   });
 
   it('405 SERVER_METHOD_NOT_ALLOWED with Allow for known paths', async () => {
