@@ -60,35 +60,52 @@ static int refuse(rn_req *r, rn_err code, const char *why)
     return -1;
 }
 
-/* Extracts the presented secret. Returns true with *secret set (borrowed),
- * or false with the error code to answer with in *why. */
-static bool presented_secret(rn_req *r, const char **secret, rn_err *why)
+/* Copies s without surrounding blanks into out; false if it does not fit. */
+static bool copy_trimmed(const char *s, char *out, size_t cap)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n >= cap)
+        return false;
+    memmove(out, s, n); /* out may be s itself */
+    out[n] = '\0';
+    return true;
+}
+
+/* Extracts the presented secret into out. Returns true, or false with the
+ * error code to answer with in *why. */
+static bool presented_secret(rn_req *r, char *out, size_t cap, rn_err *why)
 {
     const char *auth = rn_req_header(r, "Authorization");
     const char *header = rn_req_header(r, "X-Ringnity-Server-Key");
-    const char *bearer = NULL;
-    /* HTTP strips trailing blanks, so "Bearer " arrives as "Bearer": empty. */
-    if (auth && strcasecmp(auth, "Bearer") == 0)
-        auth = NULL;
-    if (auth && *auth) {
-        *why = RN_SERVER_API_KEY_INVALID;
-        if (strncasecmp(auth, "Bearer ", 7) != 0)
+    char bearer[256] = "", direct[256] = "";
+    *why = RN_SERVER_API_KEY_INVALID;
+    if (rn_req_header_count(r, "Authorization") > 1 ||
+        rn_req_header_count(r, "X-Ringnity-Server-Key") > 1)
+        return false;
+    if (auth && !copy_trimmed(auth, bearer, sizeof bearer))
+        return false;
+    if (header && !copy_trimmed(header, direct, sizeof direct))
+        return false;
+    /* "Bearer" alone (HTTP strips the blank after it) is an empty key. */
+    if (bearer[0] && strcasecmp(bearer, "Bearer") != 0) {
+        if (strncasecmp(bearer, "Bearer ", 7) != 0 && strncasecmp(bearer, "Bearer\t", 7) != 0)
             return false;
-        bearer = auth + 7;
-        while (*bearer == ' ')
-            bearer++;
+        memmove(bearer, bearer + 7, strlen(bearer + 7) + 1);
+        copy_trimmed(bearer, bearer, sizeof bearer);
+    } else {
+        bearer[0] = '\0';
     }
-    if (bearer && !*bearer)
-        bearer = NULL;
-    if (header && !*header)
-        header = NULL;
-    *why = bearer || header ? RN_SERVER_API_KEY_INVALID : RN_SERVER_API_KEY_MISSING;
-    if (!bearer && !header)
+    if (!bearer[0] && !direct[0]) {
+        *why = RN_SERVER_API_KEY_MISSING;
         return false;
-    if (bearer && header && !rn_str_equal_ct(bearer, header))
+    }
+    if (bearer[0] && direct[0] && !rn_str_equal_ct(bearer, direct))
         return false;
-    *secret = bearer ? bearer : header;
-    return true;
+    return copy_trimmed(bearer[0] ? bearer : direct, out, cap);
 }
 
 static void touch_last_used(rn_req *r, rn_rows *rows)
@@ -143,9 +160,9 @@ int rn_auth_server_key(rn_req *r)
         reply_rate_limited(r, &st);
         return -1;
     }
-    const char *secret = NULL;
+    char secret[160];
     rn_err why;
-    if (!presented_secret(r, &secret, &why))
+    if (!presented_secret(r, secret, sizeof secret, &why))
         return refuse(r, why, why == RN_SERVER_API_KEY_MISSING ? "missing" : "bad header");
     if (!rn_key_well_formed(secret, RN_SERVER_KEY_PREFIX))
         return refuse(r, RN_SERVER_API_KEY_INVALID, "malformed");

@@ -97,6 +97,8 @@ struct rn_req {
 rn_db *rn_req_db(rn_req *r);
 const char *rn_req_query(rn_req *r, const char *name);
 const char *rn_req_header(rn_req *r, const char *name);
+/* How many times a header was sent (credentials must not be repeated). */
+int rn_req_header_count(rn_req *r, const char *name);
 /* Path parameter by position ({id} is 0). */
 const char *rn_req_param(rn_req *r, int i);
 /* True if the principal holds scope (exact match in the space-separated list). */

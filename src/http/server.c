@@ -29,6 +29,17 @@ static _Atomic int in_flight;
 
 /* ---- request context ------------------------------------------------- */
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static bool request_id_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -127,6 +138,27 @@ const char *rn_req_query(rn_req *r, const char *name)
 const char *rn_req_header(rn_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+typedef struct {
+    const char *name;
+    int count;
+} header_count;
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    header_count *hc = cls;
+    if (strcasecmp(key, hc->name) == 0)
+        hc->count++;
+    return MHD_YES;
+}
+
+int rn_req_header_count(rn_req *r, const char *name)
+{
+    header_count hc = {name, 0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &hc);
+    return hc.count;
 }
 
 const char *rn_req_param(rn_req *r, int i)
@@ -290,7 +322,9 @@ static int authenticate(rn_req *r)
 static void dispatch(rn_req *r)
 {
     char allow[64];
-    r->route_index = rn_router_match(r->method, r->path, r->params, allow, sizeof allow);
+    /* HEAD is GET without a body (libmicrohttpd drops the body). */
+    const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+    r->route_index = rn_router_match(method, r->path, r->params, allow, sizeof allow);
     if (r->route_index < 0) {
         if (allow[0]) {
             rn_reply_header(r, "Allow", allow);
@@ -398,6 +432,26 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Percent-decoding for the path and query arguments, except that "%00"
+ * stays as it is: a NUL would silently cut the path or a value short (so
+ * "/healthz%00x" must not become "/healthz"). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *out = s;
+    for (const char *in = s; *in; in++) {
+        int hi, lo;
+        if (*in == '%' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 2;
+        } else {
+            *out++ = *in;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 /* ---- start and stop ---------------------------------------------------- */
 
 static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
@@ -448,7 +502,8 @@ rn_server *rn_server_start(rn_app *app, char *err, size_t errlen)
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, app, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
+        on_completed, app, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
         4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not permitted)",
