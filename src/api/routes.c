@@ -5,6 +5,7 @@
  */
 #include "api/system.h"
 #include "http/router.h"
+#include "webhooks/webhooks.h"
 
 #define PUBLIC(m, p, h) {m, p, RN_AUTH_NONE, NULL, NULL, h, RN_BODY_JSON}
 #define SERVER(m, p, scope, h) {m, p, RN_AUTH_SERVER_KEY, scope, NULL, h, RN_BODY_JSON}
@@ -20,6 +21,20 @@ const rn_route RN_ROUTES[] = {
     SERVER("GET", "/api/server/health", NULL, rn_api_health),
     SERVER("GET", "/api/server/tenant", NULL, rn_api_tenant),
     SERVER("GET", "/api/server/tenant/sdk-readiness", NULL, rn_api_sdk_readiness),
+
+    /* Webhooks (literal paths win over /webhooks/{id}) */
+    SERVER("GET", "/api/server/webhooks", "server:webhooks:read", rn_webhooks_list),
+    SERVER("POST", "/api/server/webhooks", "server:webhooks:write", rn_webhooks_create),
+    SERVER("GET", "/api/server/webhooks/event-types", "server:webhooks:read",
+           rn_webhooks_event_types),
+    SERVER("POST", "/api/server/webhooks/test", "server:webhooks:write", rn_webhooks_test),
+    SERVER("GET", "/api/server/webhooks/deliveries", "server:webhooks:read",
+           rn_webhooks_deliveries),
+    {"POST", "/api/server/webhooks/deliveries/{id}/redeliver", RN_AUTH_SERVER_KEY,
+     "server:webhooks:write", NULL, rn_webhooks_redeliver, RN_BODY_NONE},
+    SERVER("GET", "/api/server/webhooks/{id}", "server:webhooks:read", rn_webhooks_get),
+    SERVER("PATCH", "/api/server/webhooks/{id}", "server:webhooks:write", rn_webhooks_update),
+    SERVER("DELETE", "/api/server/webhooks/{id}", "server:webhooks:write", rn_webhooks_delete),
 };
 
 const int RN_ROUTE_COUNT = sizeof RN_ROUTES / sizeof *RN_ROUTES;

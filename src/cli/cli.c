@@ -10,6 +10,7 @@
 #include "core/util.h"
 #include "http/server.h"
 #include "tenants/tenants.h"
+#include "webhooks/dispatcher.h"
 
 enum { EXIT_USAGE = 1, EXIT_NOT_FOUND = 2, EXIT_STORE = 3 };
 
@@ -167,6 +168,13 @@ static int cmd_serve(int argc, char **argv)
         rn_app_close(&app);
         return EXIT_STORE;
     }
+    rn_dispatcher *disp = rn_dispatcher_start(&app, err, sizeof err);
+    if (!disp) {
+        rn_logf(RN_LOG_ERROR, "cannot start: %s", err);
+        rn_server_stop(srv, 0);
+        rn_app_close(&app);
+        return EXIT_STORE;
+    }
     json_t *f = json_pack("{s:s, s:s, s:s, s:I}", "listen", app.cfg.listen, "store",
                           rn_pool_dialect(app.pool) == RN_DB_SQLITE ? "sqlite" : "postgres",
                           "version", RN_VERSION, "threads", (json_int_t)app.cfg.threads);
@@ -177,7 +185,9 @@ static int cmd_serve(int argc, char **argv)
     sigwait(&stop, &sig);
     rn_logf(RN_LOG_INFO, "received %s: finishing in-flight requests",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    rn_dispatcher_quiesce(disp);
     rn_server_stop(srv, 10000);
+    rn_dispatcher_stop(disp);
     rn_app_close(&app);
     rn_log(RN_LOG_INFO, "stopped", NULL);
     return 0;
@@ -490,6 +500,7 @@ static int cmd_key_revoke(int argc, char **argv) { return cmd_key_change(argc, a
 /* ---- dispatch ---------------------------------------------------------- */
 
 int rn_cli_demo_init(int argc, char **argv);
+int rn_cli_events_emit(int argc, char **argv); /* webhooks/events_cli.c */
 
 typedef struct {
     const char *group, *verb;
@@ -510,6 +521,7 @@ static const command COMMANDS[] = {
     {"key", "list", cmd_key_list, "list a tenant's server keys"},
     {"key", "rotate", cmd_key_rotate, "give a key a new secret (prints it once)"},
     {"key", "revoke", cmd_key_revoke, "revoke a key"},
+    {"events", "emit", rn_cli_events_emit, "append sample events to a tenant's outbox"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof *COMMANDS)
 

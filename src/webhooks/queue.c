@@ -1,0 +1,475 @@
+/*
+ * queue.c — fan-out, claim and finish: the SQL behind the dispatcher.
+ *
+ * Concurrency on PostgreSQL: one node fans out at a time (a transaction
+ * advisory lock; the others skip the round). Fan-out locks the tenant's
+ * destination rows in id order, and finishing an attempt locks the one
+ * destination row first, so a queued row can never be inserted behind a
+ * head that is being finished at the same moment without seeing it: the
+ * promotion waits for the fan-out and then sees its rows. Claims take rows
+ * with FOR UPDATE SKIP LOCKED and leave a lease behind. On SQLite the write
+ * lock (BEGIN IMMEDIATE) serialises all of this.
+ */
+#include "webhooks/queue.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/audit.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define FANOUT_LOCK_KEY "7267426"
+
+static bool is_pg(rn_db *db)
+{
+    return rn_db_dialect(db) == RN_DB_POSTGRES;
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* ---- fan-out ------------------------------------------------------------ */
+
+static bool fanout_lock(rn_db *db)
+{
+    if (!is_pg(db))
+        return true;
+    rn_rows *rows =
+        rn_db_query(db, "SELECT pg_try_advisory_xact_lock(" FANOUT_LOCK_KEY ")", RN_NOPARAMS);
+    const char *v = rows ? rn_rows_get(rows, 0, 0) : NULL;
+    bool got = v && v[0] == 't';
+    rn_rows_free(rows);
+    return got;
+}
+
+/* Oldest first: the PostgreSQL identity column, or SQLite's rowid. */
+static rn_rows *fanout_events(rn_db *db, int limit)
+{
+    return rn_db_query(db,
+                       is_pg(db) ? "SELECT tenant_id, id, type, seq FROM events"
+                                   " WHERE fanned_out = 0 ORDER BY tenant_id, seq LIMIT $1"
+                                   " FOR UPDATE SKIP LOCKED"
+                                 : "SELECT tenant_id, id, type, rowid FROM events"
+                                   " WHERE fanned_out = 0 ORDER BY tenant_id, rowid LIMIT $1",
+                       RN_PARAMS(RN_I(limit)));
+}
+
+/* The tenant's enabled destinations, locked against a concurrent finish. */
+static rn_rows *fanout_hooks(rn_db *db, const char *tenant_id)
+{
+    return rn_db_query(db,
+                       is_pg(db) ? "SELECT id, events FROM webhooks WHERE tenant_id = $1"
+                                   " AND enabled = 1 ORDER BY id FOR UPDATE"
+                                 : "SELECT id, events FROM webhooks WHERE tenant_id = $1"
+                                   " AND enabled = 1 ORDER BY id",
+                       RN_PARAMS(RN_T(tenant_id)));
+}
+
+static int fanout_one(rn_db *db, const rn_rows *hooks, const rn_rows *events, int row,
+                      long long now)
+{
+    const char *tenant_id = rn_rows_get(events, row, 0);
+    const char *event_id = rn_rows_get(events, row, 1);
+    const char *type = rn_rows_get(events, row, 2);
+    for (int i = 0; i < rn_rows_count(hooks); i++) {
+        if (!wh_events_match(rn_rows_get(hooks, i, 1), type))
+            continue;
+        long long n = rn_db_exec(
+            db,
+            "INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_type,"
+            " event_seq, status, attempts, next_attempt_at, created_at, updated_at) VALUES"
+            " ($1, $2, $3, $4, $6, CASE WHEN EXISTS (SELECT 1 FROM webhook_deliveries"
+            " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'pending')"
+            " THEN 'queued' ELSE 'pending' END, 0, $5, $5, $5) ON CONFLICT DO NOTHING",
+            RN_PARAMS(RN_T(tenant_id), RN_T(rn_rows_get(hooks, i, 0)), RN_T(event_id),
+                      RN_T(type), RN_I(now), RN_I(rn_rows_int(events, row, 3, 0))));
+        if (n < 0)
+            return -1;
+    }
+    return rn_db_exec(db, "UPDATE events SET fanned_out = 1 WHERE tenant_id = $1 AND id = $2",
+                      RN_PARAMS(RN_T(tenant_id), RN_T(event_id))) == 1
+               ? 0
+               : -1;
+}
+
+static int fanout_batch(rn_db *db, const rn_rows *events, long long now)
+{
+    rn_rows *hooks = NULL;
+    const char *hooks_tenant = "";
+    int rc = 0;
+    for (int i = 0; i < rn_rows_count(events) && rc == 0; i++) {
+        const char *tenant = rn_rows_get(events, i, 0);
+        if (!hooks || strcmp(tenant, hooks_tenant) != 0) {
+            rn_rows_free(hooks);
+            hooks = fanout_hooks(db, tenant);
+            hooks_tenant = tenant;
+            if (!hooks)
+                rc = -1;
+        }
+        if (rc == 0)
+            rc = fanout_one(db, hooks, events, i, now);
+    }
+    rn_rows_free(hooks);
+    return rc;
+}
+
+int wh_fanout(rn_db *db, int limit)
+{
+    if (rn_db_begin(db) != 0)
+        return -1;
+    if (!fanout_lock(db)) {
+        rn_db_rollback(db);
+        return 0;
+    }
+    rn_rows *events = fanout_events(db, limit);
+    int n = events ? rn_rows_count(events) : -1;
+    if (n <= 0) {
+        rn_rows_free(events);
+        rn_db_rollback(db);
+        return n;
+    }
+    int rc = fanout_batch(db, events, rn_now_ms());
+    rn_rows_free(events);
+    if (rc != 0) {
+        rn_db_rollback(db);
+        return -1;
+    }
+    return rn_db_commit(db) == 0 ? n : -1;
+}
+
+/* ---- claims ------------------------------------------------------------- */
+
+#define CLAIM_HEAD                                                                          \
+    "UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2"                     \
+    " WHERE (tenant_id, webhook_id, event_id) IN ("                                         \
+    " SELECT d.tenant_id, d.webhook_id, d.event_id FROM webhook_deliveries d"               \
+    " JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id"                 \
+    " WHERE d.status = 'pending' AND d.next_attempt_at <= $3"                               \
+    " AND (d.claimed_until IS NULL OR d.claimed_until < $3) AND w.enabled = 1"              \
+    " ORDER BY d.next_attempt_at LIMIT $4"
+#define CLAIM_TAIL ") RETURNING tenant_id, webhook_id, event_id, event_type, attempts"
+
+int wh_claim(rn_db *db, const char *node, long long now, long long lease_until, wh_job *jobs,
+             int n)
+{
+    rn_rows *rows = rn_db_query(db,
+                                is_pg(db) ? CLAIM_HEAD " FOR UPDATE OF d SKIP LOCKED" CLAIM_TAIL
+                                          : CLAIM_HEAD CLAIM_TAIL,
+                                RN_PARAMS(RN_T(node), RN_I(lease_until), RN_I(now), RN_I(n)));
+    if (!rows)
+        return -1;
+    int got = rn_rows_count(rows);
+    for (int i = 0; i < got && i < n; i++) {
+        copy(jobs[i].tenant_id, sizeof jobs[i].tenant_id, rn_rows_get(rows, i, 0));
+        copy(jobs[i].webhook_id, sizeof jobs[i].webhook_id, rn_rows_get(rows, i, 1));
+        copy(jobs[i].event_id, sizeof jobs[i].event_id, rn_rows_get(rows, i, 2));
+        copy(jobs[i].event_type, sizeof jobs[i].event_type, rn_rows_get(rows, i, 3));
+        jobs[i].attempts = (int)rn_rows_int(rows, i, 4, 0);
+    }
+    rn_rows_free(rows);
+    return got < n ? got : n;
+}
+
+void wh_release(rn_db *db, const char *node, const wh_job *jobs, int n)
+{
+    for (int i = 0; i < n; i++)
+        rn_db_exec(db,
+                   "UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until = NULL"
+                   " WHERE tenant_id = $1 AND webhook_id = $2 AND event_id = $3"
+                   " AND claimed_by = $4",
+                   RN_PARAMS(RN_T(jobs[i].tenant_id), RN_T(jobs[i].webhook_id),
+                             RN_T(jobs[i].event_id), RN_T(node)));
+}
+
+int wh_release_all(rn_db *db)
+{
+    return rn_db_exec(db,
+                      "UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until = NULL"
+                      " WHERE status = 'pending' AND claimed_by IS NOT NULL",
+                      RN_NOPARAMS) < 0
+               ? -1
+               : 0;
+}
+
+/* ---- one job ------------------------------------------------------------ */
+
+int wh_job_load(rn_db *db, const wh_job *job, wh_job_data *out)
+{
+    memset(out, 0, sizeof *out);
+    out->rows = rn_db_query(
+        db,
+        "SELECT w.url, w.secret_sealed, w.old_secret_sealed, w.old_secret_until, e.payload"
+        " FROM webhooks w JOIN events e ON e.tenant_id = w.tenant_id AND e.id = $3"
+        " WHERE w.tenant_id = $1 AND w.id = $2",
+        RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id), RN_T(job->event_id)));
+    if (!out->rows)
+        return -1;
+    if (rn_rows_count(out->rows) != 1)
+        return 1;
+    out->url = rn_rows_get(out->rows, 0, 0);
+    out->sealed = rn_rows_get(out->rows, 0, 1);
+    out->old_sealed = rn_rows_get(out->rows, 0, 2);
+    out->old_until = rn_rows_int(out->rows, 0, 3, 0);
+    out->payload = rn_rows_get(out->rows, 0, 4);
+    return 0;
+}
+
+void wh_job_data_free(wh_job_data *d)
+{
+    rn_rows_free(d->rows);
+    memset(d, 0, sizeof *d);
+}
+
+int wh_abandon(rn_db *db, const wh_job *job, const char *node)
+{
+    return rn_db_exec(db,
+                      "UPDATE webhook_deliveries SET status = 'failed', claimed_by = NULL,"
+                      " claimed_until = NULL, updated_at = $5 WHERE tenant_id = $1"
+                      " AND webhook_id = $2 AND event_id = $3 AND claimed_by = $4",
+                      RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id),
+                                RN_T(job->event_id), RN_T(node), RN_I(rn_now_ms()))) < 0
+               ? -1
+               : 0;
+}
+
+/* ---- finishing an attempt ----------------------------------------------- */
+
+typedef struct {
+    bool enabled;
+    long long failures; /* consecutive, after this attempt */
+    const char *delivery_status;
+    bool final;
+    const char *disable_reason; /* NULL: stays as it is */
+    char reason[96];
+} finish_plan;
+
+static int finish_lock(rn_db *db, const wh_job *job, bool *enabled, long long *failures)
+{
+    rn_rows *rows = rn_db_query(
+        db,
+        is_pg(db) ? "SELECT enabled, consecutive_failures FROM webhooks"
+                    " WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
+                  : "SELECT enabled, consecutive_failures FROM webhooks"
+                    " WHERE tenant_id = $1 AND id = $2",
+        RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id)));
+    if (!rows)
+        return -1;
+    int found = rn_rows_count(rows) == 1;
+    if (found) {
+        *enabled = rn_rows_int(rows, 0, 0, 0) != 0;
+        *failures = rn_rows_int(rows, 0, 1, 0);
+    }
+    rn_rows_free(rows);
+    return found ? 0 : 1;
+}
+
+static void finish_decide(const wh_job *job, bool send_ok, const rn_send_result *res,
+                          const wh_policy *p, uint32_t rnd, finish_plan *plan, wh_outcome *out)
+{
+    long long now = rn_now_ms();
+    plan->failures = send_ok ? 0 : plan->failures + 1;
+    plan->final = true;
+    plan->delivery_status = send_ok ? "succeeded" : "failed";
+    out->status = plan->delivery_status;
+    out->next_attempt_at = 0;
+    long long delay = send_ok ? -1 : wh_retry_delay_ms(p->schedule, job->attempts + 1,
+                                                       res->retry_after_s, rnd);
+    if (delay >= 0) {
+        plan->final = false;
+        plan->delivery_status = "pending";
+        out->next_attempt_at = now + delay;
+    }
+    bool gone = !send_ok && res->http_status == 410;
+    if (plan->enabled && gone) {
+        snprintf(plan->reason, sizeof plan->reason, "The receiver answered HTTP 410 Gone.");
+        plan->disable_reason = plan->reason;
+    } else if (plan->enabled && !send_ok && plan->failures >= p->max_failures) {
+        snprintf(plan->reason, sizeof plan->reason,
+                 "Disabled after %lld consecutive failed deliveries.", plan->failures);
+        plan->disable_reason = plan->reason;
+    }
+    /* A disabled destination's queue waits for it to be enabled again: no
+     * automatic attempt is scheduled, so this attempt reads as failed. */
+    if (!plan->final && (plan->disable_reason || !plan->enabled)) {
+        out->status = "failed";
+        out->next_attempt_at = 0;
+    } else if (!plan->final) {
+        out->status = "pending";
+    }
+    out->disabled = plan->disable_reason != NULL;
+}
+
+static long long finish_delivery(rn_db *db, const wh_job *job, const finish_plan *plan,
+                                 const wh_outcome *out, const wh_policy *p)
+{
+    long long next = plan->final ? 0 : out->next_attempt_at ? out->next_attempt_at : rn_now_ms();
+    return rn_db_exec(db,
+                      "UPDATE webhook_deliveries SET status = $4, attempts = $5,"
+                      " next_attempt_at = $6, claimed_by = NULL, claimed_until = NULL,"
+                      " updated_at = $7 WHERE tenant_id = $1 AND webhook_id = $2"
+                      " AND event_id = $3 AND status = 'pending' AND claimed_by = $8",
+                      RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id),
+                                RN_T(job->event_id), RN_T(plan->delivery_status),
+                                RN_I(job->attempts + 1), next ? RN_I(next) : RN_NULLP,
+                                RN_I(rn_now_ms()), RN_T(p->node)));
+}
+
+/* Moves the destination's next queued delivery to the head. With `next`,
+ * it is also claimed for the caller (RETURNING tells what it was). */
+static int finish_promote(rn_db *db, const wh_job *job, const char *node,
+                          long long lease_until, wh_job *next, bool *has_next)
+{
+    rn_rows *rows = rn_db_query(
+        db,
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3,"
+        " claimed_by = $4, claimed_until = $5 WHERE tenant_id = $1 AND webhook_id = $2"
+        " AND status = 'queued' AND event_seq = (SELECT MIN(event_seq) FROM webhook_deliveries"
+        " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'queued')"
+        " RETURNING event_id, event_type, attempts",
+        RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id), RN_I(rn_now_ms()),
+                  RN_T(next ? node : NULL), next ? RN_I(lease_until) : RN_NULLP));
+    if (!rows)
+        return -1;
+    if (next && rn_rows_count(rows) == 1) {
+        *next = *job;
+        copy(next->event_id, sizeof next->event_id, rn_rows_get(rows, 0, 0));
+        copy(next->event_type, sizeof next->event_type, rn_rows_get(rows, 0, 1));
+        next->attempts = (int)rn_rows_int(rows, 0, 2, 0);
+        *has_next = true;
+    }
+    rn_rows_free(rows);
+    return 0;
+}
+
+static int finish_destination(rn_db *db, const wh_job *job, const finish_plan *plan)
+{
+    if (!plan->disable_reason)
+        return rn_db_exec(db,
+                          "UPDATE webhooks SET consecutive_failures = $3"
+                          " WHERE tenant_id = $1 AND id = $2",
+                          RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id),
+                                    RN_I(plan->failures))) == 1
+                   ? 0
+                   : -1;
+    long long n = rn_db_exec(db,
+                             "UPDATE webhooks SET consecutive_failures = $3, enabled = 0,"
+                             " disabled_reason = $4, updated_at = $5"
+                             " WHERE tenant_id = $1 AND id = $2",
+                             RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id),
+                                       RN_I(plan->failures), RN_T(plan->disable_reason),
+                                       RN_I(rn_now_ms())));
+    json_t *details = json_pack("{s:s, s:I}", "reason", plan->disable_reason,
+                                "consecutiveFailures", (json_int_t)plan->failures);
+    rn_audit_entry e = {.tenant_id = job->tenant_id,
+                        .actor = "system",
+                        .action = "webhook.disabled",
+                        .target = job->webhook_id,
+                        .details = details};
+    int rc = n == 1 && rn_audit_record(db, &e) == 0 ? 0 : -1;
+    json_decref(details);
+    return rc;
+}
+
+typedef struct {
+    long long lease_until;
+    wh_job *next; /* NULL: do not claim the next one */
+    bool *has_next;
+} finish_next;
+
+static int finish_steps(rn_db *db, const wh_job *job, bool send_ok, const rn_send_result *res,
+                        const wh_policy *p, uint32_t rnd, wh_outcome *out,
+                        const finish_next *fn)
+{
+    finish_plan plan = {0};
+    int found = finish_lock(db, job, &plan.enabled, &plan.failures);
+    if (found != 0)
+        return found;
+    finish_decide(job, send_ok, res, p, rnd, &plan, out);
+    wh_attempt_row row = {.tenant_id = job->tenant_id,
+                          .webhook_id = job->webhook_id,
+                          .event_id = job->event_id,
+                          .event_type = job->event_type,
+                          .origin = WH_ORIGIN_AUTOMATIC,
+                          .status = out->status,
+                          .res = res,
+                          .next_attempt_at = out->next_attempt_at};
+    if (wh_attempt_insert(db, &row, out->attempt_id, &out->number) != 0)
+        return -1;
+    long long held = finish_delivery(db, job, &plan, out, p);
+    if (held < 0)
+        return -1;
+    if (held == 0) { /* our lease ran out and another claim took over */
+        out->disabled = false;
+        return 0;
+    }
+    if (finish_destination(db, job, &plan) != 0)
+        return -1;
+    if (!plan.final)
+        return 0;
+    bool keep = fn->next && plan.enabled && !plan.disable_reason;
+    return finish_promote(db, job, p->node, fn->lease_until, keep ? fn->next : NULL,
+                          fn->has_next);
+}
+
+static int finish_run(rn_db *db, const wh_job *job, bool send_ok, const rn_send_result *res,
+                      const wh_policy *p, uint32_t rnd, wh_outcome *out, const finish_next *fn)
+{
+    memset(out, 0, sizeof *out);
+    if (fn->has_next)
+        *fn->has_next = false;
+    if (rn_db_begin(db) != 0)
+        return -1;
+    int rc = finish_steps(db, job, send_ok, res, p, rnd, out, fn);
+    if (rc != 0) {
+        rn_db_rollback(db);
+        if (fn->has_next)
+            *fn->has_next = false;
+        return rc;
+    }
+    if (rn_db_commit(db) == 0)
+        return 0;
+    if (fn->has_next)
+        *fn->has_next = false;
+    return -1;
+}
+
+int wh_finish(rn_db *db, const wh_job *job, bool send_ok, const rn_send_result *res,
+              const wh_policy *p, uint32_t rnd, wh_outcome *out)
+{
+    finish_next none = {0};
+    return finish_run(db, job, send_ok, res, p, rnd, out, &none);
+}
+
+int wh_finish_and_next(rn_db *db, const wh_job *job, bool send_ok, const rn_send_result *res,
+                       const wh_policy *p, uint32_t rnd, wh_outcome *out,
+                       long long lease_until, wh_job *next, bool *has_next)
+{
+    finish_next fn = {.lease_until = lease_until, .next = next, .has_next = has_next};
+    return finish_run(db, job, send_ok, res, p, rnd, out, &fn);
+}
+
+/* ---- destination changes ------------------------------------------------ */
+
+int wh_queue_resume(rn_db *db, const char *tenant_id, const char *webhook_id, long long now)
+{
+    return rn_db_exec(db,
+                      "UPDATE webhook_deliveries SET next_attempt_at = $3, updated_at = $3"
+                      " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'pending'",
+                      RN_PARAMS(RN_T(tenant_id), RN_T(webhook_id), RN_I(now))) < 0
+               ? -1
+               : 0;
+}
+
+int wh_queue_drop(rn_db *db, const char *tenant_id, const char *webhook_id)
+{
+    if (rn_db_exec(db, "DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2",
+                   RN_PARAMS(RN_T(tenant_id), RN_T(webhook_id))) < 0)
+        return -1;
+    return rn_db_exec(db, "DELETE FROM webhook_attempts WHERE tenant_id = $1 AND webhook_id = $2",
+                      RN_PARAMS(RN_T(tenant_id), RN_T(webhook_id))) < 0
+               ? -1
+               : 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * queue.h — the delivery queue's store operations, kept apart from the
+ * threads that drive them (dispatcher.c) so each can be tested alone.
+ *
+ * Life of a delivery row: fan-out inserts it 'pending' when it is the only
+ * unfinished one of its destination, else 'queued'. A node claims due
+ * pending rows with a lease (claimed_by, claimed_until); PostgreSQL nodes
+ * skip rows another node has locked. After the attempt, one transaction
+ * records it in webhook_attempts and moves the row to 'succeeded', 'failed'
+ * or back to 'pending' for a retry; a finished row promotes the next queued
+ * row of its destination. Nothing is marked done before the attempt is
+ * recorded, so a node killed at any point leaves the row claimed, and the
+ * lease running out hands it to the next claim: at least once.
+ *
+ * Every function runs on a connection the caller holds (one thread).
+ */
+#ifndef RN_WEBHOOKS_QUEUE_H
+#define RN_WEBHOOKS_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/db.h"
+#include "webhooks/internal.h"
+
+typedef struct {
+    char tenant_id[48];
+    char webhook_id[48];
+    char event_id[48];
+    char event_type[64];
+    int attempts; /* automatic attempts made before this claim */
+} wh_job;
+
+/* Turns up to `limit` events that are not yet fanned out into delivery rows
+ * for every enabled destination subscribed to them now, and marks them
+ * fanned out, in one transaction. Returns how many events it handled (0
+ * also when another PostgreSQL node is fanning out), or -1. */
+int wh_fanout(rn_db *db, int limit);
+
+/* Claims up to n due heads of enabled destinations for `node` until
+ * lease_until (ms). Fills jobs; returns how many, or -1. */
+int wh_claim(rn_db *db, const char *node, long long now, long long lease_until, wh_job *jobs,
+             int n);
+/* Gives claims back untouched (shutdown before they were attempted). */
+void wh_release(rn_db *db, const char *node, const wh_job *jobs, int n);
+/* Forgets every lease: only for SQLite, where this node is the only one. */
+int wh_release_all(rn_db *db);
+
+/* What an attempt needs from the store. `rows` owns the strings. */
+typedef struct {
+    rn_rows *rows;
+    const char *url, *sealed, *old_sealed, *payload;
+    long long old_until;
+} wh_job_data;
+
+/* 0, 1 when the destination or event no longer exists, or -1. */
+int wh_job_load(rn_db *db, const wh_job *job, wh_job_data *out);
+void wh_job_data_free(wh_job_data *d);
+/* Ends a claimed delivery whose destination or event vanished, so that no
+ * lease ever hands it out again. */
+int wh_abandon(rn_db *db, const wh_job *job, const char *node);
+
+typedef struct {
+    const wh_schedule *schedule;
+    long long max_failures;
+    const char *node;
+} wh_policy;
+
+typedef struct {
+    char attempt_id[48];
+    int number;
+    const char *status;        /* the attempt's: succeeded | pending | failed */
+    long long next_attempt_at; /* ms, or 0 */
+    bool disabled;             /* this attempt disabled the destination */
+} wh_outcome;
+
+/* Records the attempt and moves the queue on, in one transaction. res is
+ * the attempt's result (send_ok: it succeeded); rnd feeds the jitter.
+ * Returns 0, 1 when the destination was deleted meanwhile (nothing is
+ * recorded), or -1 (rolled back: the lease will hand the row out again). */
+int wh_finish(rn_db *db, const wh_job *job, bool send_ok, const rn_send_result *res,
+              const wh_policy *p, uint32_t rnd, wh_outcome *out);
+/* The same, and when the attempt finished its delivery, also claims the
+ * destination's next delivery for p->node until lease_until (the worker
+ * keeps its warm connection). *has_next says whether `next` was filled. */
+int wh_finish_and_next(rn_db *db, const wh_job *job, bool send_ok, const rn_send_result *res,
+                       const wh_policy *p, uint32_t rnd, wh_outcome *out,
+                       long long lease_until, wh_job *next, bool *has_next);
+
+/* Puts a re-enabled destination's head back in line at once. */
+int wh_queue_resume(rn_db *db, const char *tenant_id, const char *webhook_id, long long now);
+/* Deletes a destination's queue and attempt log (inside the caller's
+ * transaction). */
+int wh_queue_drop(rn_db *db, const char *tenant_id, const char *webhook_id);
+
+#endif
