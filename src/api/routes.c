@@ -4,6 +4,7 @@
  * keep each capability's rows together.
  */
 #include "api/system.h"
+#include "contacts/contacts.h"
 #include "http/router.h"
 #include "webhooks/webhooks.h"
 
@@ -21,6 +22,14 @@ const rn_route RN_ROUTES[] = {
     SERVER("GET", "/api/server/health", NULL, rn_api_health),
     SERVER("GET", "/api/server/tenant", NULL, rn_api_tenant),
     SERVER("GET", "/api/server/tenant/sdk-readiness", NULL, rn_api_sdk_readiness),
+
+    /* Contacts */
+    SERVER("GET", "/api/server/contacts", "server:contacts:read", rn_api_contacts_list),
+    SERVER("POST", "/api/server/contacts", "server:contacts:write", rn_api_contacts_create),
+    SERVER("GET", "/api/server/contacts/{id}", "server:contacts:read", rn_api_contacts_get),
+    SERVER("PATCH", "/api/server/contacts/{id}", "server:contacts:write", rn_api_contacts_update),
+    SERVER("DELETE", "/api/server/contacts/{id}", "server:contacts:write",
+           rn_api_contacts_delete),
 
     /* Webhooks (literal paths win over /webhooks/{id}) */
     SERVER("GET", "/api/server/webhooks", "server:webhooks:read", rn_webhooks_list),

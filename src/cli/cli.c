@@ -500,6 +500,7 @@ static int cmd_key_revoke(int argc, char **argv) { return cmd_key_change(argc, a
 /* ---- dispatch ---------------------------------------------------------- */
 
 int rn_cli_demo_init(int argc, char **argv);
+int rn_cli_contacts_seed(int argc, char **argv); /* contacts/seed.c */
 int rn_cli_events_emit(int argc, char **argv); /* webhooks/events_cli.c */
 
 typedef struct {
@@ -521,6 +522,7 @@ static const command COMMANDS[] = {
     {"key", "list", cmd_key_list, "list a tenant's server keys"},
     {"key", "rotate", cmd_key_rotate, "give a key a new secret (prints it once)"},
     {"key", "revoke", cmd_key_revoke, "revoke a key"},
+    {"contacts", "seed", rn_cli_contacts_seed, "bulk-insert synthetic contacts (benchmarks)"},
     {"events", "emit", rn_cli_events_emit, "append sample events to a tenant's outbox"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof *COMMANDS)

@@ -188,8 +188,73 @@
     "  UNIQUE (tenant_id, token_id));" \
     "CREATE INDEX visitor_sessions_visitor ON visitor_sessions (tenant_id, visitor_id);"
 
+/* Contacts (issue 3). `seq` is a global insertion counter: lists and their
+ * cursors walk it newest first, and on SQLite it is the rowid that the FTS5
+ * trigram index points at, so a search reads the index in list order and
+ * stops at the page size. search_text holds the searchable fields, case-folded
+ * by the server (src/contacts/search.c) and joined by U+001F, which no field
+ * can contain. The trigram indexes (FTS5, pg_trgm) are global inverted
+ * indexes and so cannot lead with tenant_id; every query joins back to the
+ * row and filters by tenant. On SQLite the rowid is the table's key, so the
+ * (tenant_id, id) key is a unique index. */
+#define V2_CONTACTS_SQLITE \
+    "CREATE TABLE contacts (" \
+    "  seq INTEGER PRIMARY KEY," \
+    "  tenant_id TEXT NOT NULL REFERENCES tenants(id)," \
+    "  id TEXT NOT NULL," \
+    "  external_id TEXT," \
+    "  name TEXT," \
+    "  phone TEXT," \
+    "  email TEXT," \
+    "  company TEXT," \
+    "  tags TEXT NOT NULL," \
+    "  notes TEXT," \
+    "  search_text TEXT NOT NULL," \
+    "  created_at BIGINT NOT NULL," \
+    "  updated_at BIGINT NOT NULL);" \
+    "CREATE UNIQUE INDEX contacts_id ON contacts (tenant_id, id);" \
+    "CREATE UNIQUE INDEX contacts_external_id ON contacts (tenant_id, external_id);" \
+    "CREATE INDEX contacts_recent ON contacts (tenant_id, seq);" \
+    "CREATE VIRTUAL TABLE contacts_fts USING fts5(search_text, content='contacts'," \
+    "  content_rowid='seq', tokenize='trigram case_sensitive 1');" \
+    "CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN" \
+    "  INSERT INTO contacts_fts (rowid, search_text) VALUES (new.seq, new.search_text);" \
+    "END;" \
+    "CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts BEGIN" \
+    "  INSERT INTO contacts_fts (contacts_fts, rowid, search_text)" \
+    "    VALUES ('delete', old.seq, old.search_text);" \
+    "END;" \
+    "CREATE TRIGGER contacts_fts_update AFTER UPDATE OF search_text ON contacts" \
+    "  WHEN old.search_text IS NOT new.search_text BEGIN" \
+    "  INSERT INTO contacts_fts (contacts_fts, rowid, search_text)" \
+    "    VALUES ('delete', old.seq, old.search_text);" \
+    "  INSERT INTO contacts_fts (rowid, search_text) VALUES (new.seq, new.search_text);" \
+    "END;"
+
+#define V2_CONTACTS_PG \
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm;" \
+    "CREATE TABLE contacts (" \
+    "  tenant_id TEXT NOT NULL REFERENCES tenants(id)," \
+    "  id TEXT NOT NULL," \
+    "  seq BIGINT GENERATED ALWAYS AS IDENTITY," \
+    "  external_id TEXT," \
+    "  name TEXT," \
+    "  phone TEXT," \
+    "  email TEXT," \
+    "  company TEXT," \
+    "  tags TEXT NOT NULL," \
+    "  notes TEXT," \
+    "  search_text TEXT NOT NULL," \
+    "  created_at BIGINT NOT NULL," \
+    "  updated_at BIGINT NOT NULL," \
+    "  PRIMARY KEY (tenant_id, id));" \
+    "CREATE UNIQUE INDEX contacts_external_id ON contacts (tenant_id, external_id);" \
+    "CREATE INDEX contacts_recent ON contacts (tenant_id, seq);" \
+    "CREATE INDEX contacts_search ON contacts USING gin (search_text gin_trgm_ops);"
+
 const rn_migration RN_MIGRATIONS[] = {
     {1, "foundation", V1_FOUNDATION, NULL, NULL},
+    {2, "contacts", NULL, V2_CONTACTS_SQLITE, V2_CONTACTS_PG},
     {3, "signing_keys", V3_SIGNING_KEYS, NULL, NULL},
     {4, "webhooks", V4_WEBHOOKS, V4_WEBHOOKS_SQLITE, V4_WEBHOOKS_PG},
 };
