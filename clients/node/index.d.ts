@@ -387,9 +387,10 @@ export interface Webhook {
   disabledReason?: string | null;
 }
 
-/** The create answer: the only time the secret is returned. */
+/** The create answer: the only time a secret is returned. */
 export interface WebhookCreated extends Webhook {
-  secret: string;
+  /** Present only when the server generated the secret (whsec_…): store it now. */
+  secret?: string;
 }
 
 export interface WebhookCreateRequest {
@@ -432,6 +433,8 @@ export interface WebhookDelivery {
   responseBody: string | null;
   createdAt: Timestamp;
   nextAttemptAt: Timestamp | null;
+  /** What caused the attempt, e.g. 'test' or 'redeliver'. */
+  trigger?: string;
 }
 
 export interface DeliveryListParams extends PageParams {
