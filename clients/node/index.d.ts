@@ -445,8 +445,7 @@ export interface DeliveryListParams extends PageParams {
 
 export interface WebhookEventTypeInfo {
   type: WebhookEventType;
-  description?: string;
-  [key: string]: unknown;
+  description: string;
 }
 
 /** The body of a delivery (what your receiver gets). */
