@@ -22,6 +22,7 @@ import { REPO_ROOT } from './lib/openapi.mjs';
 import {
   RingnityServerApi,
   RingnityApiError,
+  VERSION,
   verifyWebhookSignature,
   checkWebhookSignature,
 } from '../../clients/node/src/index.js';
@@ -213,6 +214,15 @@ describe('helper: configuration', () => {
       }
     };
     walk(api);
+  });
+
+  it('VERSION (sent in User-Agent) is the package version', () => {
+    const pkg = JSON.parse(readFileSync(path.join(CLIENT_DIR, 'package.json'), 'utf8'));
+    assert.equal(pkg.name, '@ringnity/server-api');
+    assert.equal(VERSION, pkg.version);
+    assert.deepEqual(pkg.dependencies ?? {}, {}, 'no runtime dependencies');
+    assert.equal(pkg.type, 'module');
+    assert.equal(pkg.exports['.'].types, './index.d.ts');
   });
 
   it('exposes the seed object model', () => {
