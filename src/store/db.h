@@ -43,8 +43,13 @@ typedef struct {
     long long i;
 } rn_param;
 
-/* Parameter constructors: RN_T(NULL) is SQL NULL. */
-#define RN_T(s) ((rn_param){.type = (s) ? RN_P_TEXT : RN_P_NULL, .text = (s)})
+/* Parameter constructors: RN_T(NULL) is SQL NULL. RN_T calls a function so
+ * that a char array argument compiles (-Waddress) and is evaluated once. */
+static inline rn_param rn_param_text(const char *s)
+{
+    return (rn_param){.type = s ? RN_P_TEXT : RN_P_NULL, .text = s};
+}
+#define RN_T(s) rn_param_text(s)
 #define RN_I(v) ((rn_param){.type = RN_P_INT, .i = (long long)(v)})
 #define RN_NULLP ((rn_param){.type = RN_P_NULL})
 /* RN_PARAMS(a, b, c) expands to the (count, array) pair the calls below take. */
