@@ -13,7 +13,6 @@ import { execFile, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -87,7 +86,7 @@ async function rejectsWith(promise, status, code) {
     caught = err;
   }
   assert.ok(caught instanceof RingnityApiError,
-    `expected RingnityApiError ${status} ${code}, got ${caught === undefined ? 'success' : caught}`);
+    `expected RingnityApiError ${status} ${code}, got ${caught ?? 'success'}`);
   assert.equal(caught.status, status, `status of ${caught.code}: ${caught.message}`);
   assert.equal(caught.code, code, caught.message);
   assert.equal(caught.name, 'RingnityApiError');
@@ -128,7 +127,7 @@ describe('helper: configuration', () => {
     });
   });
 
-  it('refuses a missing, malformed or public key with a clear error that does not echo it', async () => {
+  it('refuses a missing, malformed or public key, without echoing it', async () => {
     await withGlobals({}, NO_ENV, async () => {
       assert.throws(() => RingnityServerApi.create({ baseUrl: 'http://127.0.0.1:1' }),
         /No Ringnity server API key: pass apiKey or set RINGNITY_SERVER_API_KEY/);
@@ -180,15 +179,16 @@ describe('helper: configuration', () => {
   it('refuses to run in a browser (window or document defined)', async () => {
     for (const name of ['window', 'document']) {
       await withGlobals({ [name]: {} }, {}, async () => {
-        assert.throws(() => RingnityServerApi.create({ baseUrl: 'http://127.0.0.1:1', apiKey: KEY }),
-          /runs only on your backend: a server API key must never reach a browser/);
+        assert.throws(() => RingnityServerApi.create({ baseUrl: 'http://127.0.0.1:1',
+          apiKey: KEY }), /runs only on your backend: a server API key must never reach a browser/);
       });
     }
   });
 
   it('a bundle for browsers gets a module that throws on import', () => {
     const res = spawnSync(process.execPath, ['--conditions=browser', '--input-type=module', '-e',
-      "import('@ringnity/server-api').then(() => console.log('loaded'), (e) => console.log(e.message))"],
+      "import('@ringnity/server-api').then(() => console.log('loaded'),"
+        + ' (e) => console.log(e.message))'],
     { cwd: CLIENT_DIR, encoding: 'utf8' });
     assert.match(res.stdout, /runs only on your backend/);
     const normal = spawnSync(process.execPath, ['--input-type=module', '-e',
@@ -376,8 +376,8 @@ describe('helper: transport against a scripted server', () => {
   });
 
   it('GET: gives up after maxRetries with the last error and the attempt count', async () => {
-    const { srv, api } = await setup(() => ({ status: 500, body: envelope('SERVER_INTERNAL_ERROR') }),
-      { maxRetries: 2 });
+    const { srv, api } = await setup(() => ({ status: 500,
+      body: envelope('SERVER_INTERNAL_ERROR') }), { maxRetries: 2 });
     const err = await rejectsWith(api.account.get(), 500, 'SERVER_INTERNAL_ERROR');
     assert.equal(err.attempts, 3);
     assert.equal(srv.requests.length, 3);
@@ -450,7 +450,7 @@ describe('helper: transport against a scripted server', () => {
     assert.equal(srv.requests.length, 1);
   });
 
-  it('DELETE: retried after a 503; resolves { deleted } and treats not-found as already gone', async () => {
+  it('DELETE: retried after a 503; resolves { deleted }; not-found is already gone', async () => {
     const { srv, api } = await setup((req, body, n) => {
       if (n === 1) return { status: 503, body: envelope('SERVER_UNAVAILABLE') };
       if (n === 2) return { status: 204 };
@@ -573,10 +573,12 @@ describe('helper: verifyWebhookSignature', () => {
   it('accepts a genuine delivery: string or Buffer body, Node or Fetch headers', () => {
     const ts = nowSeconds();
     const sig = `sha256=${sign(secret, ts, body)}`;
-    assert.equal(verifyWebhookSignature({ secret, headers: headers(ts, sig), rawBody: body }), true);
+    assert.equal(verifyWebhookSignature({ secret, headers: headers(ts, sig), rawBody: body }),
+      true);
     assert.equal(RingnityServerApi.verifyWebhookSignature({ secret, headers: headers(ts, sig),
       rawBody: Buffer.from(body, 'utf8') }), true);
-    const fetchHeaders = new Headers({ 'X-Ringnity-Timestamp': String(ts), 'X-Ringnity-Signature': sig });
+    const fetchHeaders = new Headers({ 'X-Ringnity-Timestamp': String(ts),
+      'X-Ringnity-Signature': sig });
     assert.deepEqual(checkWebhookSignature({ secret, headers: fetchHeaders, rawBody: body }),
       { valid: true, reason: 'ok' });
     const upper = { 'X-Ringnity-Timestamp': String(ts), 'X-Ringnity-Signature': sig.toUpperCase()
@@ -596,8 +598,8 @@ describe('helper: verifyWebhookSignature', () => {
     assert.deepEqual(checkWebhookSignature({ secret: 'whsec_other', headers: headers(ts, both),
       rawBody: body }), { valid: false, reason: 'signature_mismatch' });
     const commaJoined = `sha256=${sign('whsec_x', ts, body)}, sha256=${sign(secret, ts, body)}`;
-    assert.equal(verifyWebhookSignature({ secret, headers: headers(ts, commaJoined), rawBody: body }),
-      true, 'repeated headers joined by Node with ", " still verify');
+    assert.equal(verifyWebhookSignature({ secret, headers: headers(ts, commaJoined),
+      rawBody: body }), true, 'repeated headers joined by Node with ", " still verify');
     assert.equal(verifyWebhookSignature({ secret: ['whsec_gone', secret],
       headers: headers(ts, `sha256=${sign(secret, ts, body)}`), rawBody: body }), true,
     'a receiver rotating its own secret can pass both');
@@ -641,14 +643,16 @@ describe('helper: verifyWebhookSignature', () => {
     assert.deepEqual(check(now + 310), { valid: false, reason: 'timestamp_in_future' });
     assert.equal(check(now - 3000, 3600).valid, true);
     assert.deepEqual(check(now - 20, 10), { valid: false, reason: 'timestamp_too_old' });
-    assert.deepEqual(check(1781107000 - 86400 * 400), { valid: false, reason: 'timestamp_too_old' });
+    assert.deepEqual(check(1781107000 - 86400 * 400),
+      { valid: false, reason: 'timestamp_too_old' });
   });
 
   it('throws TypeError for programming mistakes, not for what a sender controls', () => {
     const ts = nowSeconds();
     const h = headers(ts, `sha256=${sign(secret, ts, body)}`);
     assert.throws(() => verifyWebhookSignature({ headers: h, rawBody: body }), TypeError);
-    assert.throws(() => verifyWebhookSignature({ secret: '', headers: h, rawBody: body }), TypeError);
+    assert.throws(() => verifyWebhookSignature({ secret: '', headers: h, rawBody: body }),
+      TypeError);
     assert.throws(() => verifyWebhookSignature({ secret, headers: h, rawBody: JSON.parse(body) }),
       /raw request body/);
     assert.throws(() => verifyWebhookSignature({ secret, rawBody: body }), TypeError);
@@ -744,7 +748,8 @@ describe('helper against ringnity serve: system and account', () => {
   });
 
   it('a rate-limited key: the helper waits out Retry-After and succeeds', async () => {
-    const slow = await ctx.dep.createKey(ctx.tenant.slug, { scopes: 'all', rateLimit: 1, burst: 1 });
+    const slow = await ctx.dep.createKey(ctx.tenant.slug,
+      { scopes: 'all', rateLimit: 1, burst: 1 });
     const api = ctx.client(slow.secret);
     const started = Date.now();
     const [a, b] = await Promise.all([api.system.health(), api.system.health()]);
@@ -816,7 +821,7 @@ describe('helper against ringnity serve: contacts', () => {
     assert.equal(updated.notes, null);
   });
 
-  it('delete resolves { deleted: true }, then { deleted: false }; get then rejects 404', async (t) => {
+  it('delete resolves { deleted: true }, then { deleted: false }; get rejects 404', async (t) => {
     if (skipUnlessRoutes(t, ctx.routes, 'POST /contacts', 'DELETE /contacts/{id}',
       'GET /contacts/{id}')) return;
     const c = await ctx.api.contacts.create({ name: 'Stale duplicate' });
@@ -898,7 +903,8 @@ describe('helper against ringnity serve: SDK tokens', () => {
     assert.deepEqual(claims.scope.split(' ').sort(), [...AGENT_SCOPES].sort());
     const dflt = await ctx.api.tokens.agent({ username: 'agent.one' });
     assertTokenTimes(dflt, 900);
-    assert.deepEqual([...dflt.scopes].sort(), AGENT_SCOPES.filter((s) => s.endsWith(':read')).sort());
+    assert.deepEqual([...dflt.scopes].sort(),
+      AGENT_SCOPES.filter((s) => s.endsWith(':read')).sort());
   });
 
   it('tokens.admin: the :read scopes by default; errors per SPEC §5', async (t) => {
@@ -1128,7 +1134,8 @@ describe('the seed example (clients/node/examples)', () => {
     const ts = readFileSync(path.join(CLIENT_DIR, 'examples/seed-example.ts'), 'utf8');
     const mjs = readFileSync(path.join(CLIENT_DIR, 'examples/seed-example.mjs'), 'utf8');
     assert.equal(squash(ts), squash(seed), 'seed-example.ts is the seed verbatim');
-    assert.equal(squash(mjs), squash(seed).replace('RINGNITY_SERVER_API_KEY!', 'RINGNITY_SERVER_API_KEY'),
+    assert.equal(squash(mjs),
+      squash(seed).replace('RINGNITY_SERVER_API_KEY!', 'RINGNITY_SERVER_API_KEY'),
       'seed-example.mjs differs from the seed only by the "!"');
   });
 
@@ -1154,7 +1161,9 @@ describe('the seed example (clients/node/examples)', () => {
       'account.sdkReadiness', 'reports.export', 'tokens.visitorContext', 'tokens.agent',
       'tokens.admin', 'contacts.delete']);
     const v = Object.fromEntries(calls.map((c) => [c.call, c.value]));
-    for (const c of calls) assert.equal(c.error, undefined, `${c.call}: ${JSON.stringify(c.error)}`);
+    for (const c of calls) {
+      assert.equal(c.error, undefined, `${c.call}: ${JSON.stringify(c.error)}`);
+    }
 
     const account = v['account.get'];
     assert.equal(account.slug, 'demo');
@@ -1190,7 +1199,7 @@ describe('the seed example (clients/node/examples)', () => {
 // ---------------------------------------------------------------- TypeScript
 
 describe('the TypeScript declarations', () => {
-  it('index.d.ts compiles and the seed example (with "!") type-checks under strict tsc', async (t) => {
+  it('index.d.ts and the seed example (with "!") type-check under strict tsc', async (t) => {
     const tsc = path.join(CLIENT_DIR, 'node_modules/typescript/bin/tsc');
     if (!existsSync(tsc)) {
       const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'],
@@ -1202,7 +1211,7 @@ describe('the TypeScript declarations', () => {
       }
     }
     const run = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'],
-      { cwd: CLIENT_DIR, encoding: 'utf8', timeout: 120000, env: { ...process.env, TMPDIR: os.tmpdir() } });
+      { cwd: CLIENT_DIR, encoding: 'utf8', timeout: 120000 });
     assert.equal(run.status, 0, `tsc failed:\n${run.stdout}${run.stderr}`);
   });
 });

@@ -18,7 +18,11 @@ import { Deployment, sleep } from './lib/server.mjs';
 import { request } from './lib/http.mjs';
 import { REPO_ROOT } from './lib/openapi.mjs';
 import { RingnityServerApi } from '../../clients/node/src/index.js';
-import { contractFetch, probeRoutes, skipUnlessRoutes } from '../../clients/node/test-support/e2e.mjs';
+import {
+  contractFetch,
+  probeRoutes,
+  skipUnlessRoutes,
+} from '../../clients/node/test-support/e2e.mjs';
 
 const DEMO_DIR = path.join(REPO_ROOT, 'examples/sun_demo_webhook');
 const WEBHOOK_SECRET = 'whsec_demo_backend_e2e_secret';
@@ -65,7 +69,8 @@ class Demo {
           resolve();
         }
       });
-      this.exited.then((code) => reject(new Error(`demo exited ${code}: ${this.stdout}${this.stderr}`)));
+      this.exited.then((code) =>
+        reject(new Error(`demo exited ${code}: ${this.stdout}${this.stderr}`)));
     });
   }
 
@@ -164,7 +169,8 @@ describe('sun_demo_webhook against a make-run-like server', () => {
     assert.equal(res.status, 200);
     assert.deepEqual(res.json, { status: 'ok', service: 'sun_demo_webhook',
       webhookSecretConfigured: true });
-    const wrong = await request(ctx.demo.url, { method: 'DELETE', path: '/ringnity/webhook/health' });
+    const wrong = await request(ctx.demo.url,
+      { method: 'DELETE', path: '/ringnity/webhook/health' });
     assert.equal(wrong.status, 405);
     assert.equal(wrong.headers.allow, 'GET');
     assert.equal((await request(ctx.demo.url, { path: '/nope' })).status, 404);
@@ -211,7 +217,8 @@ describe('sun_demo_webhook against a make-run-like server', () => {
     const body = '{"id":"evt_forged","type":"contact.created","data":{}}';
     const cases = [
       [signed(body, { id: 'evt_f1', secret: 'whsec_wrong' }), 'signature_mismatch'],
-      [signed(body, { id: 'evt_f2', ts: Math.floor(Date.now() / 1000) - 400 }), 'timestamp_too_old'],
+      [signed(body, { id: 'evt_f2', ts: Math.floor(Date.now() / 1000) - 400 }),
+        'timestamp_too_old'],
       [signed(body, { id: 'evt_f3', ts: Math.floor(Date.now() / 1000) + 400 }),
         'timestamp_in_future'],
       [{ 'X-Ringnity-Delivery': 'evt_f4' }, 'missing_timestamp'],
@@ -277,7 +284,8 @@ describe('sun_demo_webhook against a make-run-like server', () => {
       if (skipUnlessRoutes(t, ctx.routes, 'POST /webhooks', 'POST /contacts')) return;
       ctx.hook ??= await ctx.api.webhooks.create({ name: 'sun_demo_webhook',
         url: `${ctx.demo.url}/ringnity/webhook`, secret: WEBHOOK_SECRET, events: ['*'] });
-      const contact = await ctx.api.contacts.create({ externalId: 'crm-demo-1', name: 'Budi Santoso' });
+      const contact = await ctx.api.contacts.create({ externalId: 'crm-demo-1',
+        name: 'Budi Santoso' });
       const line = await ctx.demo.waitFor((l) => l.message === 'webhook received'
         && l.eventType === 'contact.created' && l.event?.data?.id === contact.id, 30000);
       assert.equal(line.verified, true);

@@ -137,8 +137,9 @@ export async function scriptedServer(script) {
         req.socket.destroy();
         return;
       }
-      const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
-      res.writeHead(answer.status, { 'Content-Type': 'application/json', ...(answer.headers ?? {}) });
+      const { body: payload, headers = {} } = answer;
+      const text = typeof payload === 'string' ? payload : JSON.stringify(payload ?? {});
+      res.writeHead(answer.status, { 'Content-Type': 'application/json', ...headers });
       res.end(answer.status === 204 ? undefined : text);
     });
   });
