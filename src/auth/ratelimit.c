@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STRIPES 64
-#define SWEEP_AT 4096 /* entries per stripe before idle ones are dropped */
+#define STRIPES 1024
+#define SWEEP_AT 256 /* entries per stripe before idle ones are dropped */
 
 typedef struct bucket {
     struct bucket *next;
