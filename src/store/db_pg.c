@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "store/db_internal.h"
 
 #define CONNECT_TIMEOUT_S "10"
@@ -94,8 +95,20 @@ static void pg_fail(pg_conn *c, const PGresult *res)
 
 /* ---- connections -------------------------------------------------------- */
 
+/* Server warnings become log lines of their own, so stderr keeps one JSON
+ * object per line. */
+static void notice_to_log(void *arg, const char *message)
+{
+    char text[RN_DBI_MESSAGE_MAX];
+    one_line(text, sizeof text, message);
+    json_t *f = json_pack("{s:s}", "detail", text);
+    rn_log(RN_LOG_WARN, "postgres notice", f);
+    json_decref(f);
+}
+
 static int session_setup(PGconn *conn, char *err, size_t errlen)
 {
+    PQsetNoticeProcessor(conn, notice_to_log, NULL);
     PGresult *res = PQexec(conn, "SET client_min_messages = warning");
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
