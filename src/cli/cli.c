@@ -180,6 +180,8 @@ static int cmd_serve(int argc, char **argv)
                           "version", RN_VERSION, "threads", (json_int_t)app.cfg.threads);
     rn_log(RN_LOG_INFO, "listening", f);
     json_decref(f);
+    rn_log_flush();
+    rn_log_start_buffering();
 
     int sig = 0;
     sigwait(&stop, &sig);
@@ -190,6 +192,7 @@ static int cmd_serve(int argc, char **argv)
     rn_dispatcher_stop(disp);
     rn_app_close(&app);
     rn_log(RN_LOG_INFO, "stopped", NULL);
+    rn_log_flush();
     return 0;
 }
 
@@ -500,8 +503,13 @@ static int cmd_key_revoke(int argc, char **argv) { return cmd_key_change(argc, a
 /* ---- dispatch ---------------------------------------------------------- */
 
 int rn_cli_demo_init(int argc, char **argv);
-int rn_cli_contacts_seed(int argc, char **argv); /* contacts/seed.c */
+int rn_cli_demo_seed(int argc, char **argv); /* demo_seed.c */
 int rn_cli_events_emit(int argc, char **argv); /* webhooks/events_cli.c */
+int rn_cli_contacts_seed(int argc, char **argv); /* contacts/seed.c */
+/* cli_tokens.c */
+int rn_cli_signing_key_rotate(int argc, char **argv);
+int rn_cli_signing_key_list(int argc, char **argv);
+int rn_cli_tenant_domains(int argc, char **argv);
 
 typedef struct {
     const char *group, *verb;
@@ -513,6 +521,7 @@ static const command COMMANDS[] = {
     {"serve", NULL, cmd_serve, "run the HTTP server"},
     {"migrate", NULL, cmd_migrate, "apply pending schema migrations"},
     {"demo", "init", rn_cli_demo_init, "create the demo tenant on an empty store"},
+    {"demo", "seed", rn_cli_demo_seed, "fill a tenant with realistic activity"},
     {"tenant", "create", cmd_tenant_create, "create a tenant"},
     {"tenant", "list", cmd_tenant_list, "list tenants"},
     {"staff", "add", cmd_staff_add, "add an agent or admin"},
@@ -522,8 +531,11 @@ static const command COMMANDS[] = {
     {"key", "list", cmd_key_list, "list a tenant's server keys"},
     {"key", "rotate", cmd_key_rotate, "give a key a new secret (prints it once)"},
     {"key", "revoke", cmd_key_revoke, "revoke a key"},
-    {"contacts", "seed", rn_cli_contacts_seed, "bulk-insert synthetic contacts (benchmarks)"},
     {"events", "emit", rn_cli_events_emit, "append sample events to a tenant's outbox"},
+    {"contacts", "seed", rn_cli_contacts_seed, "bulk-insert synthetic contacts (benchmarks)"},
+    {"tenant", "domains", rn_cli_tenant_domains, "add|remove|list allowed widget domains"},
+    {"signing-key", "rotate", rn_cli_signing_key_rotate, "make a new SDK signing key current"},
+    {"signing-key", "list", rn_cli_signing_key_list, "list SDK token signing keys"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof *COMMANDS)
 

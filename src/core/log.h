@@ -12,6 +12,12 @@
 typedef enum { RN_LOG_DEBUG, RN_LOG_INFO, RN_LOG_WARN, RN_LOG_ERROR } rn_log_level;
 
 void rn_log_set_level(rn_log_level level);
+/* Serve mode: info and debug lines are gathered in memory and written at
+ * least every 100 ms (or per 32 KiB), saving a system call per request;
+ * warnings and errors are written at once, after what is pending, so order
+ * is kept. rn_log_flush writes what is pending (call it before exit). */
+void rn_log_start_buffering(void);
+void rn_log_flush(void);
 /* Parses "debug|info|warn|error"; returns -1 when unknown. */
 int rn_log_level_parse(const char *s, rn_log_level *out);
 /* Writes {"time","level","message", ...fields} as one line. */
