@@ -6,6 +6,7 @@
 #include "api/system.h"
 #include "contacts/contacts.h"
 #include "http/router.h"
+#include "reports/reports.h"
 #include "webhooks/webhooks.h"
 
 #define PUBLIC(m, p, h) {m, p, RN_AUTH_NONE, NULL, NULL, h, RN_BODY_JSON}
@@ -30,6 +31,14 @@ const rn_route RN_ROUTES[] = {
     SERVER("PATCH", "/api/server/contacts/{id}", "server:contacts:write", rn_api_contacts_update),
     SERVER("DELETE", "/api/server/contacts/{id}", "server:contacts:write",
            rn_api_contacts_delete),
+
+    /* Reports (from the daily rollups) */
+    SERVER("GET", "/api/server/reports/summary", "server:reports:read", rn_api_reports_summary),
+    SERVER("GET", "/api/server/reports/timeseries", "server:reports:read",
+           rn_api_reports_timeseries),
+    SERVER("GET", "/api/server/reports/productivity", "server:reports:read",
+           rn_api_reports_productivity),
+    SERVER("GET", "/api/server/reports/export", "server:reports:read", rn_api_reports_export),
 
     /* Webhooks (literal paths win over /webhooks/{id}) */
     SERVER("GET", "/api/server/webhooks", "server:webhooks:read", rn_webhooks_list),

@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "cli/cli.h"
+#include "cli/demo_seed.h"
 #include "core/util.h"
 #include "tenants/tenants.h"
 
@@ -42,6 +43,13 @@ static int create_demo(rn_app *app, rn_db *db, json_t **key, char *password, siz
         rn_db_exec(db, "INSERT INTO widget_domains (tenant_id, domain, created_at)"
                        " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                    RN_PARAMS(RN_T(tid), RN_T(domains[i]), RN_I(rn_now_ms())));
+    /* 30 days of activity for the reports and the dashboard chart: modest,
+     * so that `make run` stays quick (well under a second). */
+    rn_demo_seed history = {.tenant_id = tid, .timezone = "Asia/Jakarta", .days = 30,
+                            .conversations = 1200, .min_agents = 4};
+    rn_seed_stats seeded;
+    if (rn_demo_seed_tenant(db, &history, &seeded) != 0)
+        return -1;
     return rn_key_create(db, app->key_pepper, tid, "Demo backend", "all", 0, 0, 0, &who, key, why,
                          sizeof why);
 }
@@ -81,7 +89,8 @@ int rn_cli_demo_init(int argc, char **argv)
         json_decref(out);
     } else {
         const char *secret = json_string_value(json_object_get(key, "secret"));
-        printf("\nDemo tenant created: slug \"demo\" (Asia/Jakarta), admin.one and agent.one.\n"
+        printf("\nDemo tenant created: slug \"demo\" (Asia/Jakarta), admin.one and agent.one,\n"
+               "with 30 days of demo activity.\n"
                "Server API key (shown once, store it now):\n\n    %s\n\n"
                "Dashboard sign-in: admin.one / %s  (shown once)\n\n"
                "Try it:\n\n    curl -H \"Authorization: Bearer %s\" \\\n"

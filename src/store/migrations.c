@@ -252,11 +252,145 @@
     "CREATE INDEX contacts_recent ON contacts (tenant_id, seq);" \
     "CREATE INDEX contacts_search ON contacts USING gin (search_text gin_trgm_ops);"
 
+/* The two append-heavy tables: on SQLite they are WITHOUT ROWID, so each is
+ * one b-tree in key order instead of a table plus its key index. */
+#define V5_ACTIVITY_KEYED(suffix) \
+    "CREATE TABLE conversation_agents (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  conversation_id TEXT NOT NULL," \
+    "  agent_id TEXT NOT NULL," \
+    "  assigned_at BIGINT NOT NULL," \
+    "  PRIMARY KEY (tenant_id, conversation_id, agent_id))" suffix ";" \
+    "CREATE TABLE messages (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  conversation_id TEXT NOT NULL," \
+    "  id TEXT NOT NULL," \
+    "  direction TEXT NOT NULL," \
+    "  sender_id TEXT NOT NULL," \
+    "  body TEXT NOT NULL," \
+    "  created_at BIGINT NOT NULL," \
+    "  PRIMARY KEY (tenant_id, conversation_id, id))" suffix ";"
+
+/* Activity and reports (issue 5; src/activity/activity.h explains the model).
+ * Raw rows: conversations, messages, the agents each conversation was
+ * assigned to, calls, tickets, each agent's current presence and its closed
+ * presence intervals. Reports read only the two daily rollups, which the
+ * activity code keeps in the same transaction as each change; `day` is the
+ * tenant's local date ('YYYY-MM-DD'). Durations in the rollups are sums in
+ * milliseconds (talk time in seconds) with the count they average over.
+ * Messages are keyed by conversation: they are only ever read per
+ * conversation, so the key is the one index they need. The partial unique
+ * index allows one conversation that is not closed per visitor. */
+#define V5_ACTIVITY \
+    "CREATE TABLE conversations (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  id TEXT NOT NULL," \
+    "  visitor_id TEXT NOT NULL," \
+    "  visitor_name TEXT," \
+    "  status TEXT NOT NULL," \
+    "  agent_id TEXT," \
+    "  created_at BIGINT NOT NULL," \
+    "  assigned_at BIGINT," \
+    "  first_response_at BIGINT," \
+    "  first_response_agent_id TEXT," \
+    "  closed_at BIGINT," \
+    "  closed_by TEXT," \
+    "  messages_inbound BIGINT NOT NULL," \
+    "  messages_outbound BIGINT NOT NULL," \
+    "  last_message_at BIGINT NOT NULL," \
+    "  updated_at BIGINT NOT NULL," \
+    "  PRIMARY KEY (tenant_id, id));" \
+    "CREATE INDEX conversations_status ON conversations (tenant_id, status, id);" \
+    "CREATE UNIQUE INDEX conversations_open_visitor ON conversations (tenant_id, visitor_id)" \
+    "  WHERE status <> 'closed';" \
+    "CREATE TABLE calls (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  id TEXT NOT NULL," \
+    "  conversation_id TEXT," \
+    "  agent_id TEXT NOT NULL," \
+    "  direction TEXT NOT NULL," \
+    "  status TEXT NOT NULL," \
+    "  outcome TEXT," \
+    "  started_at BIGINT NOT NULL," \
+    "  ended_at BIGINT," \
+    "  talk_seconds BIGINT NOT NULL," \
+    "  PRIMARY KEY (tenant_id, id));" \
+    "CREATE TABLE tickets (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  id TEXT NOT NULL," \
+    "  conversation_id TEXT," \
+    "  subject TEXT NOT NULL," \
+    "  description TEXT," \
+    "  status TEXT NOT NULL," \
+    "  priority TEXT NOT NULL," \
+    "  assignee_id TEXT," \
+    "  created_by TEXT NOT NULL," \
+    "  created_at BIGINT NOT NULL," \
+    "  updated_at BIGINT NOT NULL," \
+    "  resolved_at BIGINT," \
+    "  PRIMARY KEY (tenant_id, id));" \
+    "CREATE TABLE agent_presence (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  agent_id TEXT NOT NULL," \
+    "  status TEXT NOT NULL," \
+    "  since BIGINT NOT NULL," \
+    "  PRIMARY KEY (tenant_id, agent_id));" \
+    "CREATE TABLE presence_intervals (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  agent_id TEXT NOT NULL," \
+    "  started_at BIGINT NOT NULL," \
+    "  ended_at BIGINT NOT NULL," \
+    "  status TEXT NOT NULL," \
+    "  PRIMARY KEY (tenant_id, agent_id, started_at));" \
+    "CREATE TABLE report_daily (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  day TEXT NOT NULL," \
+    "  conversations BIGINT NOT NULL," \
+    "  conversations_resolved BIGINT NOT NULL," \
+    "  messages_inbound BIGINT NOT NULL," \
+    "  messages_outbound BIGINT NOT NULL," \
+    "  first_response_count BIGINT NOT NULL," \
+    "  first_response_ms BIGINT NOT NULL," \
+    "  resolution_count BIGINT NOT NULL," \
+    "  resolution_ms BIGINT NOT NULL," \
+    "  calls BIGINT NOT NULL," \
+    "  calls_answered BIGINT NOT NULL," \
+    "  calls_missed BIGINT NOT NULL," \
+    "  talk_seconds BIGINT NOT NULL," \
+    "  contacts_created BIGINT NOT NULL," \
+    "  tickets_created BIGINT NOT NULL," \
+    "  tickets_resolved BIGINT NOT NULL," \
+    "  PRIMARY KEY (tenant_id, day));" \
+    "CREATE TABLE report_agent_daily (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  day TEXT NOT NULL," \
+    "  agent_id TEXT NOT NULL," \
+    "  conversations_handled BIGINT NOT NULL," \
+    "  conversations_resolved BIGINT NOT NULL," \
+    "  messages_sent BIGINT NOT NULL," \
+    "  first_response_count BIGINT NOT NULL," \
+    "  first_response_ms BIGINT NOT NULL," \
+    "  calls_handled BIGINT NOT NULL," \
+    "  talk_seconds BIGINT NOT NULL," \
+    "  online_ms BIGINT NOT NULL," \
+    "  away_ms BIGINT NOT NULL," \
+    "  PRIMARY KEY (tenant_id, day, agent_id));" \
+    "CREATE TABLE ai_knowledge_documents (" \
+    "  tenant_id TEXT NOT NULL," \
+    "  id TEXT NOT NULL," \
+    "  title TEXT NOT NULL," \
+    "  content TEXT NOT NULL," \
+    "  source_url TEXT," \
+    "  created_by TEXT NOT NULL," \
+    "  created_at BIGINT NOT NULL," \
+    "  PRIMARY KEY (tenant_id, id));"
+
 const rn_migration RN_MIGRATIONS[] = {
     {1, "foundation", V1_FOUNDATION, NULL, NULL},
     {2, "contacts", NULL, V2_CONTACTS_SQLITE, V2_CONTACTS_PG},
     {3, "signing_keys", V3_SIGNING_KEYS, NULL, NULL},
     {4, "webhooks", V4_WEBHOOKS, V4_WEBHOOKS_SQLITE, V4_WEBHOOKS_PG},
+    {5, "activity", V5_ACTIVITY, V5_ACTIVITY_KEYED(" WITHOUT ROWID"), V5_ACTIVITY_KEYED("")},
 };
 
 const int RN_MIGRATION_COUNT = sizeof RN_MIGRATIONS / sizeof *RN_MIGRATIONS;
