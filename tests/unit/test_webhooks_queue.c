@@ -550,7 +550,7 @@ typedef struct {
     fixture *f;
     int id;
     int claimed;
-    char events[64][48];
+    char events[64][100];
 } claimer;
 
 static void *claim_thread(void *arg)
@@ -563,7 +563,8 @@ static void *claim_thread(void *arg)
         wh_job jobs[4];
         int n = wh_claim(db, node, rn_now_ms(), rn_now_ms() + 60000, jobs, 4);
         for (int i = 0; i < n && c->claimed < 64; i++)
-            snprintf(c->events[c->claimed++], 48, "%s/%s", jobs[i].webhook_id, jobs[i].event_id);
+            snprintf(c->events[c->claimed++], sizeof c->events[0], "%s/%s", jobs[i].webhook_id,
+                     jobs[i].event_id);
     }
     rn_pool_release(c->f->pool, db);
     return NULL;
