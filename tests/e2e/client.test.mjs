@@ -11,7 +11,10 @@ import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import {
+  existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -223,6 +226,30 @@ describe('helper: configuration', () => {
     assert.deepEqual(pkg.dependencies ?? {}, {}, 'no runtime dependencies');
     assert.equal(pkg.type, 'module');
     assert.equal(pkg.exports['.'].types, './index.d.ts');
+  });
+
+  it('packs to a tarball that installs offline and imports as @ringnity/server-api', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rn-client-pack-'));
+    try {
+      const pack = spawnSync('npm', ['pack', '--json', '--pack-destination', dir],
+        { cwd: CLIENT_DIR, encoding: 'utf8', timeout: 60000 });
+      assert.equal(pack.status, 0, pack.stderr);
+      const [info] = JSON.parse(pack.stdout);
+      assert.deepEqual(info.files.map((f) => f.path).sort(), ['README.md', 'index.d.ts',
+        'package.json', 'src/browser.js', 'src/client.js', 'src/errors.js', 'src/index.js',
+        'src/transport.js', 'src/webhook-signature.js']);
+      writeFileSync(path.join(dir, 'package.json'), '{"name":"consumer","private":true}');
+      const install = spawnSync('npm', ['install', '--offline', '--no-audit', '--no-fund',
+        path.join(dir, info.filename)], { cwd: dir, encoding: 'utf8', timeout: 60000 });
+      assert.equal(install.status, 0, install.stderr);
+      const use = spawnSync(process.execPath, ['--input-type=module', '-e',
+        "import { RingnityServerApi, RingnityApiError } from '@ringnity/server-api';"
+        + 'console.log(typeof RingnityServerApi.create, typeof RingnityApiError)'],
+      { cwd: dir, encoding: 'utf8' });
+      assert.equal(use.stdout.trim(), 'function function', use.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exposes the seed object model', () => {
