@@ -213,9 +213,8 @@ export type AdminTokenRequest = StaffTokenRequest<AdminScope>;
 export interface TokenActor {
   id: string;
   username: string;
-  displayName?: string | null;
-  role?: 'agent' | 'admin';
-  [key: string]: unknown;
+  displayName: string;
+  role: 'agent' | 'admin';
 }
 
 export interface AgentToken {
@@ -276,6 +275,7 @@ export interface ContactListParams extends PageParams {
 export type ReportPeriodName = 'today' | '7days' | '30days' | '90days' | 'custom';
 
 export interface ReportParams {
+  /** Default '30days'. */
   period?: ReportPeriodName;
   /** With period 'custom': first day, inclusive. */
   from?: DateString;
@@ -283,6 +283,7 @@ export interface ReportParams {
   to?: DateString;
 }
 
+/** The figures of a day or a whole period. */
 export interface ReportSummary {
   conversations: number;
   conversationsResolved: number;
@@ -306,14 +307,16 @@ export interface ReportPeriod {
   timezone: string;
 }
 
-export interface TimeseriesRow {
+/** One local day of the period: its date and that day's figures. */
+export interface TimeseriesRow extends ReportSummary {
   date: DateString;
-  [figure: string]: string | number | null;
 }
 
+/** One agent (or admin) over the period. */
 export interface ProductivityRow {
-  agentId?: string;
-  username?: string;
+  agentId: string;
+  username: string;
+  displayName: string;
   conversationsHandled: number;
   conversationsResolved: number;
   messagesSent: number;
@@ -321,31 +324,29 @@ export interface ProductivityRow {
   callsHandled: number;
   talkSeconds: number;
   onlineSeconds: number;
-  [key: string]: unknown;
 }
 
-export interface SummaryReport {
-  period: ReportPeriod;
-  summary: ReportSummary;
-  [key: string]: unknown;
-}
-
-export interface TimeseriesReport {
-  period: ReportPeriod;
-  data: TimeseriesRow[];
-  [key: string]: unknown;
-}
-
-export interface ProductivityReport {
-  period: ReportPeriod;
-  data: ProductivityRow[];
-  [key: string]: unknown;
-}
-
-export interface ReportExport {
+interface ReportEnvelope {
   tenantId: string;
   period: ReportPeriod;
   generatedAt: Timestamp;
+}
+
+export interface SummaryReport extends ReportEnvelope {
+  summary: ReportSummary;
+}
+
+export interface TimeseriesReport extends ReportEnvelope {
+  /** One row per local day, oldest first; days without activity are zeros. */
+  data: TimeseriesRow[];
+}
+
+export interface ProductivityReport extends ReportEnvelope {
+  /** One row per agent, sorted by username. */
+  data: ProductivityRow[];
+}
+
+export interface ReportExport extends ReportEnvelope {
   summary: ReportSummary;
   timeseries: TimeseriesRow[];
   productivity: ProductivityRow[];
@@ -382,9 +383,10 @@ export interface Webhook {
   /** Event types, or ['*'] for all. */
   events: Array<WebhookEventType | '*'>;
   enabled: boolean;
+  /** Why the destination is disabled; null while enabled. */
+  disabledReason: string | null;
   createdAt: Timestamp;
   updatedAt: Timestamp;
-  disabledReason?: string | null;
 }
 
 /** The create answer: the only time a secret is returned. */
@@ -394,10 +396,13 @@ export interface WebhookCreated extends Webhook {
 }
 
 export interface WebhookCreateRequest {
-  name: string;
+  name?: string;
   url: string;
   events: Array<WebhookEventType | '*'>;
-  /** Omitted: the server generates a whsec_… secret and returns it once. */
+  /**
+   * 16–128 printable ASCII characters. Omitted: the server generates a
+   * whsec_… secret and returns it once.
+   */
   secret?: string;
   enabled?: boolean;
 }
@@ -428,13 +433,13 @@ export interface WebhookDelivery {
   attempt: number;
   status: DeliveryStatus;
   responseStatus: number | null;
-  durationMs: number | null;
+  durationMs: number;
   error: string | null;
   responseBody: string | null;
   createdAt: Timestamp;
   nextAttemptAt: Timestamp | null;
-  /** What caused the attempt, e.g. 'test' or 'redeliver'. */
-  trigger?: string;
+  /** What caused the attempt. */
+  trigger: 'automatic' | 'test' | 'redeliver';
 }
 
 export interface DeliveryListParams extends PageParams {

@@ -965,18 +965,48 @@ describe('helper against ringnity serve: reports', () => {
     'calls', 'callsAnswered', 'callsMissed', 'contactsCreated', 'conversations',
     'conversationsResolved', 'messagesInbound', 'messagesOutbound', 'ticketsCreated',
     'ticketsResolved'];
+  const ZERO = { avgFirstResponseSeconds: null, avgResolutionSeconds: null, avgTalkSeconds: null,
+    calls: 0, callsAnswered: 0, callsMissed: 0, contactsCreated: 0, conversations: 0,
+    conversationsResolved: 0, messagesInbound: 0, messagesOutbound: 0, ticketsCreated: 0,
+    ticketsResolved: 0 };
+  const localToday = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta' })
+    .format(new Date());
+  let agent;
+  before(async () => {
+    agent = await ctx.dep.addStaff(ctx.tenant.slug, 'agent.one', 'agent', 'Agent One');
+  });
 
-  it('reports.summary, timeseries and productivity for 7days', async (t) => {
+  it('reports.summary, timeseries and productivity: exact shapes of a quiet tenant', async (t) => {
     if (skipUnlessRoutes(t, ctx.routes, 'GET /reports/summary', 'GET /reports/timeseries',
       'GET /reports/productivity')) return;
     const summary = await ctx.api.reports.summary({ period: '7days' });
-    assert.deepEqual(Object.keys(summary.summary ?? summary).filter((k) =>
-      SUMMARY_KEYS.includes(k)).sort(), SUMMARY_KEYS);
+    assert.deepEqual(Object.keys(summary).sort(), ['generatedAt', 'period', 'summary', 'tenantId']);
+    assert.equal(summary.tenantId, ctx.tenant.id);
+    assert.equal(summary.period.name, '7days');
+    assert.equal(summary.period.to, localToday());
+    assert.equal(summary.period.timezone, 'Asia/Jakarta');
+    assertRecent(summary.generatedAt, 'generatedAt');
+    assert.deepEqual(summary.summary, ZERO);
+
     const series = await ctx.api.reports.timeseries({ period: '7days' });
-    const rows = series.data ?? series.timeseries;
-    assert.equal(rows.length, 7, 'one row per day, zero days included');
-    const prod = await ctx.api.reports.productivity({ period: '7days' });
-    assert.ok(Array.isArray(prod.data ?? prod.productivity));
+    assert.equal(series.data.length, 7, 'one row per day, zero days included');
+    assert.equal(series.data[0].date, series.period.from);
+    assert.equal(series.data[6].date, localToday());
+    for (const row of series.data) {
+      const { date, ...figures } = row;
+      assert.match(date, /^\d{4}-\d{2}-\d{2}$/);
+      assert.deepEqual(figures, ZERO);
+    }
+
+    const prod = await ctx.api.reports.productivity({ period: 'today' });
+    assert.deepEqual(prod.period, { name: 'today', from: localToday(), to: localToday(),
+      timezone: 'Asia/Jakarta' });
+    assert.deepEqual(prod.data, [{ agentId: agent.id, username: 'agent.one',
+      displayName: 'Agent One', conversationsHandled: 0, conversationsResolved: 0,
+      messagesSent: 0, avgFirstResponseSeconds: null, callsHandled: 0, talkSeconds: 0,
+      onlineSeconds: 0 }]);
+    const dflt = await ctx.api.reports.summary();
+    assert.equal(dflt.period.name, '30days', 'the period defaults to 30days');
   });
 
   it('reports.export: JSON envelope; CSV text with a header row and CRLF', async (t) => {
@@ -987,7 +1017,9 @@ describe('helper against ringnity serve: reports', () => {
     assert.deepEqual(json.period, { name: 'custom', from: '2026-11-01', to: '2026-11-30',
       timezone: 'Asia/Jakarta' });
     assert.equal(json.timeseries.length, 30);
-    assert.deepEqual(Object.keys(json.summary).sort(), SUMMARY_KEYS);
+    assert.equal(json.timeseries[29].date, '2026-11-30');
+    assert.deepEqual(json.summary, ZERO);
+    assert.equal(json.productivity.length, 1);
     assertRecent(json.generatedAt, 'generatedAt');
     const csv = await ctx.api.reports.export({ period: 'custom', from: '2026-11-01',
       to: '2026-11-30', format: 'csv' });
@@ -995,18 +1027,37 @@ describe('helper against ringnity serve: reports', () => {
     const lines = csv.split('\r\n');
     assert.equal(lines.at(-1), '', 'CRLF after the last row');
     assert.equal(lines.length, 32, 'header + 30 days + the empty tail');
-    assert.match(lines[0], /^date,/);
+    assert.deepEqual(lines[0].split(',').sort(), ['date', ...SUMMARY_KEYS].sort());
+    assert.equal(lines[0].split(',')[0], 'date');
     assert.match(lines[1], /^2026-11-01,/);
+    assert.ok(!csv.includes('\n\n') && csv.split('\n').length === csv.split('\r\n').length,
+      'every line ends in CRLF');
+    const people = await ctx.api.reports.export({ period: 'today', format: 'csv',
+      dataset: 'productivity' });
+    const [head, row, tail] = people.split('\r\n');
+    assert.match(head, /^agentId,username,displayName,/);
+    assert.match(row, new RegExp(`^${agent.id},agent\\.one,Agent One,`));
+    assert.equal(tail, '');
+    const summary = await ctx.api.reports.export({ period: 'today', format: 'csv',
+      dataset: 'summary' });
+    assert.match(summary, /^period,from,to,timezone,/);
+    assert.equal(summary.split('\r\n').length, 3, 'header, one row, empty tail');
     const dflt = await ctx.api.reports.export({ period: '7days' });
-    assert.equal(typeof dflt, 'object', 'format defaults to JSON');
+    assert.equal(dflt.timeseries.length, 7, 'format defaults to the JSON envelope');
   });
 
   it('bad period and format are 400 with their codes', async (t) => {
     if (skipUnlessRoutes(t, ctx.routes, 'GET /reports/summary', 'GET /reports/export')) return;
     await rejectsWith(ctx.api.reports.summary({ period: 'yesterday' }), 400,
       'SERVER_REPORT_PERIOD_INVALID');
+    await rejectsWith(ctx.api.reports.timeseries({ period: 'custom', from: '2026-11-30',
+      to: '2026-11-01' }), 400, 'SERVER_REPORT_PERIOD_INVALID');
     await rejectsWith(ctx.api.reports.export({ period: '7days', format: 'xlsx' }), 400,
       'SERVER_REPORT_FORMAT_INVALID');
+    const readOnly = await ctx.dep.createKey(ctx.tenant.slug, { scopes: ['server:contacts:read'] });
+    const denied = await rejectsWith(ctx.client(readOnly.secret).reports.productivity(), 403,
+      'SERVER_API_SCOPE_DENIED');
+    assert.match(denied.message, /server:reports:read/);
   });
 });
 
@@ -1204,6 +1255,9 @@ describe('the seed example (clients/node/examples)', () => {
     const lines = csv.split('\r\n');
     assert.match(lines[0], /^date,/);
     assert.equal(lines.length, 32, 'header + 30 days + the empty tail after the last CRLF');
+    const column = lines[0].split(',').indexOf('conversations');
+    const total = lines.slice(1, -1).reduce((n, l) => n + Number(l.split(',')[column]), 0);
+    assert.ok(total > 0, 'demo init seeds 30 days of activity, so the export is not all zeros');
 
     const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', ctx.node.baseUrl));
     const check = async (token, audience) => (await jwtVerify(token, jwks,
