@@ -5,12 +5,18 @@
  */
 #include "api/system.h"
 #include "contacts/contacts.h"
+#include "sdk/sdk.h"
+#include "tokens/api.h"
 #include "http/router.h"
 #include "reports/reports.h"
 #include "webhooks/webhooks.h"
 
 #define PUBLIC(m, p, h) {m, p, RN_AUTH_NONE, NULL, NULL, h, RN_BODY_JSON}
 #define SERVER(m, p, scope, h) {m, p, RN_AUTH_SERVER_KEY, scope, NULL, h, RN_BODY_JSON}
+/* An SDK endpoint: a bearer SDK token of `audience` holding `scope` (sdk/sdk.h). */
+#define SDK(m, p, audience, scope, h) {m, p, RN_AUTH_SDK, scope, audience, h, RN_BODY_JSON}
+/* The CORS preflight of an SDK path (one row per path). */
+#define SDK_PREFLIGHT(p) {"OPTIONS", p, RN_AUTH_NONE, NULL, NULL, rn_sdk_preflight, RN_BODY_NONE}
 
 const rn_route RN_ROUTES[] = {
     /* Probes and documents */
@@ -31,6 +37,24 @@ const rn_route RN_ROUTES[] = {
     SERVER("PATCH", "/api/server/contacts/{id}", "server:contacts:write", rn_api_contacts_update),
     SERVER("DELETE", "/api/server/contacts/{id}", "server:contacts:write",
            rn_api_contacts_delete),
+
+    /* SDK tokens: minting, and the public keys that verify them */
+    SERVER("POST", "/api/server/visitor-context-token", "server:visitor-context:write",
+           rn_tokens_mint_visitor),
+    SERVER("POST", "/api/server/sdk-token/agent", "server:agent-token:write",
+           rn_tokens_mint_agent),
+    SERVER("POST", "/api/server/sdk-token/admin", "server:admin-token:write",
+           rn_tokens_mint_admin),
+    PUBLIC("GET", "/.well-known/jwks.json", rn_tokens_jwks),
+
+    /* SDK side (the visitor session carries its token in the body) */
+    PUBLIC("POST", "/api/sdk/visitor/session", rn_sdk_visitor_session),
+    SDK_PREFLIGHT("/api/sdk/visitor/session"),
+    SDK("GET", "/api/sdk/agent/me", "ringnity:agent", "agent:profile:read", rn_sdk_agent_me),
+    SDK_PREFLIGHT("/api/sdk/agent/me"),
+    SDK("GET", "/api/sdk/admin/tenant", "ringnity:admin", "admin:tenant:read",
+        rn_sdk_admin_tenant),
+    SDK_PREFLIGHT("/api/sdk/admin/tenant"),
 
     /* Reports (from the daily rollups) */
     SERVER("GET", "/api/server/reports/summary", "server:reports:read", rn_api_reports_summary),

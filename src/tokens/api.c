@@ -1,0 +1,253 @@
+/*
+ * tokens/api.c — minting SDK tokens over HTTP, and the JWKS.
+ *
+ * Each handler checks the whole body first (unknown fields, types, bounds:
+ * 400 with details), then the contract's specific errors, then mints, audits
+ * and answers 201. A mint that cannot be audited is not handed out.
+ */
+#include "tokens/api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tokens/audit_group.h"
+#include "core/json.h"
+#include "core/util.h"
+#include "tokens/keyring.h"
+#include "tokens/tokens.h"
+
+/* How long clients may cache the JWKS: short, so a rotation is seen soon;
+ * verifiers also refetch when they meet an unknown kid. */
+#define JWKS_MAX_AGE "public, max-age=60"
+
+typedef struct {
+    const char *audience;
+    const char *action;             /* audit action */
+    const char *const *catalogue;   /* allowed scopes */
+    const char *const *defaults;    /* scopes when omitted */
+    rn_err not_found;
+    bool admin_only;
+} staff_kind;
+
+static const staff_kind AGENT = {RN_AUD_AGENT, "sdk_token.agent.created", RN_AGENT_SCOPES,
+                                 RN_AGENT_DEFAULT_SCOPES, RN_SERVER_AGENT_NOT_FOUND, false};
+static const staff_kind ADMIN = {RN_AUD_ADMIN, "sdk_token.admin.created", RN_ADMIN_SCOPES,
+                                 RN_ADMIN_DEFAULT_SCOPES, RN_SERVER_ADMIN_NOT_FOUND, true};
+
+/* ---- shared steps -------------------------------------------------------- */
+
+/* expiresIn: absent or null -> the default; else an integer 60..3600. */
+static long long ttl_of(json_t *body, json_t *details)
+{
+    json_t *v = json_object_get(body, "expiresIn");
+    if (!v || json_is_null(v))
+        return RN_TOKEN_TTL_DEFAULT_S;
+    long long ttl = json_is_integer(v) ? json_integer_value(v) : 0;
+    if (ttl < RN_TOKEN_TTL_MIN_S || ttl > RN_TOKEN_TTL_MAX_S) {
+        rn_detail_add(details, "expiresIn", "must_be_integer_60_to_3600");
+        return 0;
+    }
+    return ttl;
+}
+
+static void fill_spec(rn_req *r, rn_token_spec *spec, const char *audience, long long ttl)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->issuer = r->app->cfg.public_url;
+    spec->audience = audience;
+    spec->tenant_id = r->who.tenant_id;
+    spec->minted_by = r->who.key_id;
+    spec->ttl_s = ttl;
+    spec->now_ms = rn_now_ms();
+}
+
+/* Mints spec, audits it and fills the common response members. Returns the
+ * response (new reference) or NULL after replying. */
+static json_t *mint_and_audit(rn_req *r, const rn_token_spec *spec, const char *action,
+                              const char *target, const char *token_member)
+{
+    rn_db *db = rn_req_db(r);
+    if (!db) {
+        rn_reply_error(r, RN_SERVER_UNAVAILABLE, NULL, NULL);
+        return NULL;
+    }
+    rn_token_minted m;
+    if (rn_token_mint(db, r->app->master_key, spec, &m) != 0) {
+        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
+        return NULL;
+    }
+    char expires[32];
+    rn_time_format(m.exp * 1000, expires, sizeof expires);
+    json_t *details = json_pack("{s:s, s:s, s:s, s:s}", "jti", m.jti, "subject", spec->subject,
+                                "scope", spec->scope, "expiresAt", expires);
+    rn_audit_entry entry = {.tenant_id = r->who.tenant_id,
+                            .actor = r->who.actor,
+                            .action = action,
+                            .target = target,
+                            .request_id = r->request_id,
+                            .client_ip = r->client_ip,
+                            .user_agent = rn_req_header(r, "User-Agent"),
+                            .details = details};
+    int audited = rn_audit_group_record(db, &entry);
+    json_decref(details);
+    if (audited != 0) {
+        rn_token_minted_free(&m);
+        rn_reply_error(r, RN_SERVER_UNAVAILABLE, NULL, NULL);
+        return NULL;
+    }
+    json_t *resp = json_pack("{s:s, s:s, s:I, s:s}", token_member, m.token, "tokenType", "Bearer",
+                             "expiresIn", (json_int_t)spec->ttl_s, "expiresAt", expires);
+    rn_token_minted_free(&m);
+    return resp;
+}
+
+/* ---- visitor ------------------------------------------------------------- */
+
+void rn_tokens_mint_visitor(rn_req *r)
+{
+    static const char *const allowed[] = {"visitor", "metadata", "expiresIn", NULL};
+    json_t *details = json_array();
+    rn_json_reject_unknown(r->json, allowed, NULL, details);
+    long long ttl = ttl_of(r->json, details);
+    json_t *ctx = NULL;
+    rn_context_result cr = rn_visitor_context(r->json, &ctx, details);
+    if (json_array_size(details) > 0 || cr == RN_CONTEXT_INVALID) {
+        rn_reply_invalid(r, RN_SERVER_REQUEST_VALIDATION_FAILED, details);
+        json_decref(ctx);
+        return;
+    }
+    json_decref(details);
+    if (cr != RN_CONTEXT_OK) {
+        rn_reply_error(r, cr == RN_CONTEXT_EMPTY ? RN_SERVER_VISITOR_CONTEXT_EMPTY
+                                                 : RN_SERVER_VISITOR_CONTEXT_TOO_LARGE,
+                       NULL, NULL);
+        return;
+    }
+    const char *external = json_string_value(
+        json_object_get(json_object_get(ctx, "visitor"), "externalId"));
+    char visitor_id[48];
+    rn_token_visitor_id(r->app->master_key, r->who.tenant_id, external, visitor_id);
+    rn_token_spec spec;
+    fill_spec(r, &spec, RN_AUD_VISITOR, ttl);
+    spec.subject = visitor_id;
+    spec.scope = RN_VISITOR_SCOPE;
+    spec.ctx = ctx;
+    json_t *resp = mint_and_audit(r, &spec, "sdk_token.visitor.created",
+                                  external ? external : visitor_id, "contextToken");
+    json_decref(ctx);
+    if (resp)
+        rn_reply_json(r, 201, resp);
+}
+
+/* ---- agent and admin ----------------------------------------------------- */
+
+/* Reads username, scopes and expiresIn; replies and returns -1 on a 400. */
+static int staff_body(rn_req *r, const staff_kind *kind, const char **username, char *scopes,
+                      size_t cap, long long *ttl)
+{
+    static const char *const allowed[] = {"username", "scopes", "expiresIn", NULL};
+    json_t *details = json_array();
+    rn_json_reject_unknown(r->json, allowed, NULL, details);
+    json_t *u = json_object_get(r->json, "username");
+    *username = json_string_value(u);
+    if (!u || json_is_null(u))
+        rn_detail_add(details, "username", "required");
+    else if (!json_is_string(u))
+        rn_detail_add(details, "username", "must_be_string");
+    else if (json_string_length(u) == 0)
+        rn_detail_add(details, "username", "must_not_be_empty");
+    *ttl = ttl_of(r->json, details);
+    json_t *scope_details = json_array();
+    int sc = rn_token_scopes(json_object_get(r->json, "scopes"), kind->catalogue, kind->defaults,
+                             scopes, cap, scope_details);
+    if (sc == -1)
+        json_array_extend(details, scope_details);
+    if (json_array_size(details) > 0) {
+        json_decref(scope_details);
+        rn_reply_invalid(r, RN_SERVER_REQUEST_VALIDATION_FAILED, details);
+        return -1;
+    }
+    json_decref(details);
+    if (sc == -2) {
+        rn_reply_invalid(r, RN_SERVER_SDK_SCOPE_INVALID, scope_details);
+        return -1;
+    }
+    json_decref(scope_details);
+    return 0;
+}
+
+/* The active staff member; replies and returns NULL when absent or not
+ * allowed. Disabled staff are treated as unknown. */
+static json_t *staff_lookup(rn_req *r, const staff_kind *kind, const char *username)
+{
+    rn_db *db = rn_req_db(r);
+    rn_rows *rows = db ? rn_db_query(db,
+                                     "SELECT id, username, display_name, role FROM staff"
+                                     " WHERE tenant_id = $1 AND username = $2"
+                                     " AND status = 'active'",
+                                     RN_PARAMS(RN_T(r->who.tenant_id), RN_T(username)))
+                       : NULL;
+    if (!rows) {
+        rn_reply_error(r, RN_SERVER_UNAVAILABLE, NULL, NULL);
+        return NULL;
+    }
+    json_t *staff = NULL;
+    if (rn_rows_count(rows) != 1)
+        rn_reply_error(r, kind->not_found, NULL, NULL);
+    else if (kind->admin_only && strcmp(rn_rows_get(rows, 0, 3), "admin") != 0)
+        rn_reply_error(r, RN_SERVER_ADMIN_ROLE_REQUIRED, NULL, NULL);
+    else
+        staff = json_pack("{s:s, s:s, s:s, s:s}", "id", rn_rows_get(rows, 0, 0), "username",
+                          rn_rows_get(rows, 0, 1), "displayName", rn_rows_get(rows, 0, 2),
+                          "role", rn_rows_get(rows, 0, 3));
+    rn_rows_free(rows);
+    return staff;
+}
+
+static void mint_staff(rn_req *r, const staff_kind *kind, const char *member)
+{
+    const char *username = NULL;
+    char scopes[1024];
+    long long ttl = 0;
+    if (staff_body(r, kind, &username, scopes, sizeof scopes, &ttl) != 0)
+        return;
+    json_t *staff = staff_lookup(r, kind, username);
+    if (!staff)
+        return;
+    rn_token_spec spec;
+    fill_spec(r, &spec, kind->audience, ttl);
+    spec.subject = json_string_value(json_object_get(staff, "id"));
+    spec.scope = scopes;
+    json_t *resp = mint_and_audit(r, &spec, kind->action, username, "token");
+    if (resp) {
+        json_object_set_new(resp, "scopes", rn_token_scope_array(scopes));
+        json_object_set(resp, member, staff);
+        rn_reply_json(r, 201, resp);
+    }
+    json_decref(staff);
+}
+
+void rn_tokens_mint_agent(rn_req *r)
+{
+    mint_staff(r, &AGENT, "agent");
+}
+
+void rn_tokens_mint_admin(rn_req *r)
+{
+    mint_staff(r, &ADMIN, "admin");
+}
+
+/* ---- JWKS ---------------------------------------------------------------- */
+
+void rn_tokens_jwks(rn_req *r)
+{
+    rn_db *db = rn_req_db(r);
+    json_t *jwks = db ? rn_keyring_jwks(db, r->app->master_key) : NULL;
+    if (!jwks) {
+        rn_reply_error(r, RN_SERVER_UNAVAILABLE, NULL, NULL);
+        return;
+    }
+    rn_reply_header(r, "Cache-Control", JWKS_MAX_AGE);
+    rn_reply_header(r, "Access-Control-Allow-Origin", "*");
+    rn_reply_json(r, 200, jwks);
+}
