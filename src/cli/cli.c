@@ -504,6 +504,7 @@ static int cmd_key_revoke(int argc, char **argv) { return cmd_key_change(argc, a
 
 int rn_cli_demo_init(int argc, char **argv);
 int rn_cli_demo_seed(int argc, char **argv); /* demo_seed.c */
+int rn_cli_demo_replay(int argc, char **argv); /* demo_replay.c */
 int rn_cli_events_emit(int argc, char **argv); /* webhooks/events_cli.c */
 int rn_cli_contacts_seed(int argc, char **argv); /* contacts/seed.c */
 /* cli_tokens.c */
@@ -522,6 +523,7 @@ static const command COMMANDS[] = {
     {"migrate", NULL, cmd_migrate, "apply pending schema migrations"},
     {"demo", "init", rn_cli_demo_init, "create the demo tenant on an empty store"},
     {"demo", "seed", rn_cli_demo_seed, "fill a tenant with realistic activity"},
+    {"demo", "replay", rn_cli_demo_replay, "apply a scripted activity file to a tenant"},
     {"tenant", "create", cmd_tenant_create, "create a tenant"},
     {"tenant", "list", cmd_tenant_list, "list tenants"},
     {"staff", "add", cmd_staff_add, "add an agent or admin"},
