@@ -10,12 +10,15 @@
  * agents are usernames; "ref" names what an operation creates so later
  * operations can use it:
  *
- *   {"op": "visitor_message", "visitor": "v1", "name": "Ann", "text": "hi", "at": ..., "ref": "c1"}
+ *   {"op": "visitor_message", "visitor": "v1", "name": "Ann", "text": "hi", "at": ...,
+ *    "ref": "c1"}
  *   {"op": "agent_message", "conversation": "c1", "agent": "ana", "text": "hello", "at": ...}
  *   {"op": "assign" | "close", "conversation": "c1", "agent": "ana", "at": ...}
- *   {"op": "call_start", "agent": "ana", "conversation": "c1"?, "direction": "inbound", "at": ..., "ref": "k1"}
+ *   {"op": "call_start", "agent": "ana", "conversation": "c1"?, "direction": "inbound",
+ *    "at": ..., "ref": "k1"}
  *   {"op": "call_end", "call": "k1", "answered": true, "talkSeconds": 30?, "at": ...}
- *   {"op": "ticket_open", "agent": "ana", "subject": "...", "priority": "high"?, "at": ..., "ref": "t1"}
+ *   {"op": "ticket_open", "agent": "ana", "subject": "...", "priority": "high"?, "at": ...,
+ *    "ref": "t1"}
  *   {"op": "ticket_update", "ticket": "t1", "status": "resolved"?, "priority": ...?, "at": ...}
  *   {"op": "presence", "agent": "ana", "status": "online", "at": ...}
  *   {"op": "contact_created", "at": ...}
