@@ -40,6 +40,8 @@
     "INSERT INTO contacts (tenant_id, id, external_id, name, phone, email, company, tags,"  \
     " notes, search_text, created_at, updated_at)"                                        \
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+#define SQL_INSERT_IF_NEW_EXTERNAL                                                        \
+    SQL_INSERT " ON CONFLICT (tenant_id, external_id) DO NOTHING"
 #define SQL_UPDATE                                                                        \
     "UPDATE contacts SET external_id = $3, name = $4, phone = $5, email = $6, company = $7," \
     " tags = $8, notes = $9, search_text = $10, updated_at = $11"                         \
@@ -59,15 +61,17 @@
 #define SQL_SEARCH_PG                                                                     \
     "SELECT " COLS " FROM contacts c WHERE c.tenant_id = $1 AND c.seq < $2"                \
     " AND c.search_text LIKE $3 ESCAPE '\\' ORDER BY c.seq DESC LIMIT $4"
-#define SHORT_WINDOW(cols)                                                                \
-    "(SELECT " cols " FROM contacts WHERE tenant_id = $1 AND seq < $2"                     \
-    " ORDER BY seq DESC LIMIT " RN_STR(RN_CONTACT_SHORT_SCAN) ")"
 #define RN_STR_(x) #x
 #define RN_STR(x) RN_STR_(x)
+/* The lowest position of the RN_CONTACT_SHORT_SCAN rows below $2 (none when
+ * fewer rows are left), then the page: the rows between the two positions
+ * that hold the term, newest first. */
+#define SQL_SHORT_FLOOR                                                                   \
+    "SELECT seq FROM contacts WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC"         \
+    " LIMIT 1 OFFSET " RN_STR(RN_CONTACT_SHORT_SCAN) " - 1"
 #define SQL_SHORT(find)                                                                   \
-    "SELECT " COLS " FROM " SHORT_WINDOW("*") " c WHERE " find "(c.search_text, $3) > 0"   \
-    " ORDER BY c.seq DESC LIMIT $4"
-#define SQL_SHORT_WINDOW_END "SELECT MIN(w.seq), COUNT(*) FROM " SHORT_WINDOW("seq") " w"
+    "SELECT " COLS " FROM contacts c WHERE c.tenant_id = $1 AND c.seq < $2"                \
+    " AND c.seq >= $3 AND " find "(c.search_text, $4) > 0 ORDER BY c.seq DESC LIMIT $5"
 
 static char *dup_or_null(const char *s)
 {
@@ -123,8 +127,7 @@ int rn_contact_insert(rn_db *db, const char *tenant_id, const rn_contact *c,
     char *search = rn_contact_search_text(c);
     if (!search)
         return -1;
-    const char *sql =
-        if_new_external ? SQL_INSERT " ON CONFLICT (tenant_id, external_id) DO NOTHING" : SQL_INSERT;
+    const char *sql = if_new_external ? SQL_INSERT_IF_NEW_EXTERNAL : SQL_INSERT;
     long long n = rn_db_exec(
         db, sql,
         RN_PARAMS(RN_T(tenant_id), RN_T(c->id), RN_T(c->external_id), RN_T(c->name),
@@ -220,38 +223,40 @@ static rn_rows *query_trigram(rn_db *db, const char *tenant_id, const char *term
     return rows;
 }
 
+/* Lowest position a short search may examine below `before`: -1 when the
+ * scan can run to the tenant's oldest row, -2 on a store error. */
+static long long short_floor(rn_db *db, const char *tenant_id, long long before)
+{
+    rn_rows *rows = rn_db_query(db, SQL_SHORT_FLOOR, RN_PARAMS(RN_T(tenant_id), RN_I(before)));
+    if (!rows)
+        return -2;
+    long long floor = rn_rows_count(rows) ? rn_rows_int(rows, 0, 0, -1) : -1;
+    rn_rows_free(rows);
+    return floor;
+}
+
 static rn_rows *query_short(rn_db *db, const char *tenant_id, const char *term, long long before,
-                            int fetch)
+                            long long floor, int fetch)
 {
     const char *sql = rn_db_dialect(db) == RN_DB_POSTGRES ? SQL_SHORT("strpos")
                                                            : SQL_SHORT("instr");
     return rn_db_query(db, sql,
-                       RN_PARAMS(RN_T(tenant_id), RN_I(before), RN_T(term), RN_I(fetch)));
-}
-
-/* Where a short search's scan window ended: its lowest position when the
- * window was full (more rows lie below), else -1. -2 on a store error. */
-static long long short_window_end(rn_db *db, const char *tenant_id, long long before)
-{
-    rn_rows *rows =
-        rn_db_query(db, SQL_SHORT_WINDOW_END, RN_PARAMS(RN_T(tenant_id), RN_I(before)));
-    if (!rows)
-        return -2;
-    long long count = rn_rows_int(rows, 0, 1, 0);
-    long long lowest = rn_rows_int(rows, 0, 0, -1);
-    rn_rows_free(rows);
-    return count >= RN_CONTACT_SHORT_SCAN ? lowest : -1;
+                       RN_PARAMS(RN_T(tenant_id), RN_I(before), RN_I(floor), RN_T(term),
+                                 RN_I(fetch)));
 }
 
 int rn_contact_page(rn_db *db, const char *tenant_id, const char *folded, long long before,
                     int limit, json_t **items, long long *next)
 {
     bool short_term = folded && rn_utf8_length(folded, strlen(folded)) < 3;
-    rn_rows *rows;
+    long long floor = short_term ? short_floor(db, tenant_id, before) : -1;
+    rn_rows *rows = NULL;
+    if (floor == -2)
+        return -1;
     if (!folded)
         rows = rn_db_query(db, SQL_LIST, RN_PARAMS(RN_T(tenant_id), RN_I(before), RN_I(limit + 1)));
     else if (short_term)
-        rows = query_short(db, tenant_id, folded, before, limit + 1);
+        rows = query_short(db, tenant_id, folded, before, floor, limit + 1);
     else
         rows = query_trigram(db, tenant_id, folded, before, limit + 1);
     if (!rows)
@@ -264,14 +269,8 @@ int rn_contact_page(rn_db *db, const char *tenant_id, const char *folded, long l
         json_array_append_new(*items, rn_contact_json(&c));
         rn_contact_clear(&c);
     }
-    *next = n > limit ? rn_rows_int(rows, limit - 1, COL_SEQ, -1) : -1;
+    /* A short page that stopped at the scan floor continues below it. */
+    *next = n > limit ? rn_rows_int(rows, limit - 1, COL_SEQ, -1) : floor;
     rn_rows_free(rows);
-    if (n <= limit && short_term)
-        *next = short_window_end(db, tenant_id, before);
-    if (*next == -2) {
-        json_decref(*items);
-        *items = NULL;
-        return -1;
-    }
     return 0;
 }

@@ -180,12 +180,15 @@ static int email_field(json_t *v, char **out, json_t *details)
     return 0;
 }
 
-/* True when folded tag t is already among kept (compared case-insensitively). */
+/* True when the folded tag is already among the kept ones (folded too). */
 static bool tag_seen(json_t *kept_folded, const char *folded)
 {
     size_t i;
     json_t *k;
-    json_array_foreach(kept_folded, i, k) if (strcmp(json_string_value(k), folded) == 0) return true;
+    json_array_foreach(kept_folded, i, k) {
+        if (strcmp(json_string_value(k), folded) == 0)
+            return true;
+    }
     return false;
 }
 

@@ -196,7 +196,9 @@
  * can contain. The trigram indexes (FTS5, pg_trgm) are global inverted
  * indexes and so cannot lead with tenant_id; every query joins back to the
  * row and filters by tenant. On SQLite the rowid is the table's key, so the
- * (tenant_id, id) key is a unique index. */
+ * (tenant_id, id) key is a unique index; the FTS5 table keeps no per-row
+ * sizes (columnsize=0: nothing ranks by them, and skipping them nearly
+ * halves the index's cost per write). */
 #define V2_CONTACTS_SQLITE \
     "CREATE TABLE contacts (" \
     "  seq INTEGER PRIMARY KEY," \
@@ -216,7 +218,7 @@
     "CREATE UNIQUE INDEX contacts_external_id ON contacts (tenant_id, external_id);" \
     "CREATE INDEX contacts_recent ON contacts (tenant_id, seq);" \
     "CREATE VIRTUAL TABLE contacts_fts USING fts5(search_text, content='contacts'," \
-    "  content_rowid='seq', tokenize='trigram case_sensitive 1');" \
+    "  content_rowid='seq', tokenize='trigram case_sensitive 1', columnsize=0);" \
     "CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN" \
     "  INSERT INTO contacts_fts (rowid, search_text) VALUES (new.seq, new.search_text);" \
     "END;" \

@@ -109,14 +109,15 @@ describe('Contacts: create, read and upsert by externalId', () => {
     }
     const us = await ctx.dep.createTenant({ country: 'US' });
     const usKey = (await ctx.dep.createKey(us.slug, FAST)).secret;
-    const local = await ctx.api.call('POST', BASE, { key: usKey, json: { phone: '(201) 555-0123' } });
+    const local = await ctx.api.call('POST', BASE,
+      { key: usKey, json: { phone: '(201) 555-0123' } });
     assert.equal(local.status, 201, local.text);
     assert.equal(local.json.phone, '+12015550123');
     const indo = await ctx.api.call('POST', BASE, { key: usKey, json: { phone: '0812-3456-789' } });
     assertDetails(indo, [['phone', 'invalid_format']]);
   });
 
-  it('POST with a known externalId updates that contact (200): sent fields only, null clears', async () => {
+  it('POST with a known externalId updates that contact (200): sent fields only', async () => {
     const first = (await ctx.post({ externalId: 'crm-2', name: 'Siti', email: 'siti@example.com',
       tags: ['a'], notes: 'keep me' }, { expect: 201 })).json;
     const res = await ctx.post({ externalId: 'crm-2', name: 'Siti Rahma', email: null,
@@ -178,7 +179,8 @@ describe('Contacts: PATCH and DELETE', () => {
     const c = (await ctx.post({ externalId: 'p-1', name: 'Agus', phone: '08123456789',
       email: 'agus@example.com', company: 'PT Jaya', tags: ['t1', 't2'], notes: 'n' },
     { expect: 201 })).json;
-    const res = await ctx.patch(c.id, { company: null, tags: ['t3'], name: 'Agus W' }, { expect: 200 });
+    const res = await ctx.patch(c.id, { company: null, tags: ['t3'], name: 'Agus W' },
+      { expect: 200 });
     assert.deepEqual({ ...res.json, updatedAt: null },
       { ...c, company: null, tags: ['t3'], name: 'Agus W', updatedAt: null });
     const cleared = await ctx.patch(c.id, { tags: null, notes: null }, { expect: 200 });
@@ -246,7 +248,8 @@ describe('Contacts: audit entries and outbox events', () => {
     const updated = (await ctx.patch(created.id, { name: 'Evented 2' }, { expect: 200 })).json;
     await pause();
     await ctx.post({ externalId: 'ev-1', name: 'Evented 2' }, { expect: 200 }); // no change
-    const upserted = (await ctx.post({ externalId: 'ev-1', company: 'PT E' }, { expect: 200 })).json;
+    const upserted = (await ctx.post({ externalId: 'ev-1', company: 'PT E' },
+      { expect: 200 })).json;
     await pause();
     await ctx.del(created.id, { expect: 204 });
     await ctx.patch(created.id, { name: 'x' }); // 404: no entry
@@ -335,7 +338,7 @@ describe('Contacts: validation', () => {
     assertDetails(await ctx.post({ name: 'E', email: long }), [['email', 'too_long']]);
   });
 
-  it('tags: trimmed, deduplicated case-insensitively, at most 50 of at most 64 characters', async () => {
+  it('tags: trimmed, deduplicated ignoring case, at most 50 of at most 64 characters', async () => {
     const fifty = Array.from({ length: 50 }, (_, i) => `tag${i}`);
     const dupes = [...fifty, 'TAG1', ' tag2 ', 'Tag3'];
     const ok = await ctx.post({ name: 'T', tags: dupes }, { expect: 201 });
@@ -347,12 +350,13 @@ describe('Contacts: validation', () => {
       ['tags[1]', 'too_long'], ['tags[2]', 'must_be_string'], ['tags[3]', 'invalid_format'],
       ['tags[4]', 'control_characters'],
     ]);
-    const uniCase = await ctx.post({ name: 'T', tags: ['Élan', 'éLAN', 'ΑΘΗΝΑ', 'αθηνα'] },
-      { expect: 201 });
+    const uniCase = await ctx.post(
+      { name: 'T', tags: ['Élan', 'éLAN', 'ΑΘΗΝΑ', 'αθηνα'] }, { expect: 201 });
     assert.deepEqual(uniCase.json.tags, ['Élan', 'ΑΘΗΝΑ']);
   });
 
-  it('lengths count characters, not bytes (name 200, notes 10 000, company 200, externalId 255)', async () => {
+  it('lengths count characters, not bytes (name, company 200, notes 10 000, externalId 255)',
+    async () => {
     const cases = [['name', 200], ['company', 200], ['notes', 10000], ['externalId', 255]];
     for (const [field, max] of cases) {
       for (const ch of ['a', 'é', '中', '😀']) {
@@ -375,14 +379,16 @@ describe('Contacts: validation', () => {
     assert.equal(ok.json.notes, 'a\nb\tc');
   });
 
-  it('hostile bodies: invalid UTF-8, NUL, duplicate keys, depth 33 are 400 and change nothing', async () => {
+  it('hostile bodies: bad UTF-8, NUL, duplicate keys, depth 33 are 400 and change nothing',
+    async () => {
     const before = (await walk(ctx)).length;
     const raw = (body) => ctx.api.call('POST', BASE, { key: ctx.key,
       headers: { 'Content-Type': 'application/json' }, body });
     const bodies = [
       Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
       Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]),
-      Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]), Buffer.from('"}')]),
+      Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]),
+        Buffer.from('"}')]),
       '{"name":"nul\\u0000byte"}',
       Buffer.from('{"name":"raw nul \u0000 byte"}'),
       '{"name":"a","name":"b"}',
@@ -446,7 +452,7 @@ describe('Contacts: search', () => {
 
   const found = async (search) => ids(await walk(ctx, { search }));
 
-  it('is a case-insensitive substring over name, email, company, externalId and phone', async () => {
+  it('is a case-insensitive substring over name, email, company, externalId, phone', async () => {
     assert.deepEqual(await found('budi'), [made.budi.id]);
     assert.deepEqual(await found('BUDI SAN'), [made.budi.id]);
     assert.deepEqual(await found('@bank.exa'), [made.budi.id]);
@@ -519,7 +525,9 @@ describe('Contacts: cursor pagination', () => {
 
   it('a walk returns every contact once, newest first', async () => {
     const made = [];
-    for (let i = 0; i < 23; i++) made.push((await ctx.post({ name: `Walker ${i}` }, { expect: 201 })).json);
+    for (let i = 0; i < 23; i++) {
+      made.push((await ctx.post({ name: `Walker ${i}` }, { expect: 201 })).json);
+    }
     for (const limit of [1, 5, 23, 100]) {
       assert.deepEqual(ids(await walk(ctx, { limit })), ids(made).reverse(), `limit ${limit}`);
       assert.deepEqual(ids(await walk(ctx, { limit, search: 'walker' })), ids(made).reverse());
@@ -543,7 +551,8 @@ describe('Contacts: cursor pagination', () => {
     }
     assertError(await ctx.list(`?limit=2&search=walker&cursor=${cursor}`), 400,
       'SERVER_CURSOR_INVALID');
-    const searchCursor = (await ctx.list('?limit=2&search=walker', { expect: 200 })).json.nextCursor;
+    const searchCursor =
+      (await ctx.list('?limit=2&search=walker', { expect: 200 })).json.nextCursor;
     assertError(await ctx.list(`?limit=2&cursor=${searchCursor}`), 400, 'SERVER_CURSOR_INVALID');
     assertError(await ctx.list(`?limit=2&search=WALKER2&cursor=${searchCursor}`), 400,
       'SERVER_CURSOR_INVALID');
@@ -578,7 +587,8 @@ describe('Contacts: cursor pagination', () => {
         seen.push(...ids(res.json.data));
         cursor = res.json.nextCursor;
         round += 1;
-        const inserts = [post(`Intruder ${search} ${round} zz`), post(`Intruder ${search} ${round}b zz`)];
+        const inserts = [post(`Intruder ${search} ${round} zz`),
+          post(`Intruder ${search} ${round}b zz`)];
         const unseen = newestFirst.filter((id) => !seen.includes(id) && !deleted.has(id));
         const victim = unseen[Math.min(3, unseen.length - 1)];
         if (victim && round % 2 === 0) {
@@ -596,7 +606,8 @@ describe('Contacts: cursor pagination', () => {
     }
   });
 
-  it('1-2 character searches scan at most 10 000 rows a page and still find every match', async () => {
+  it('1-2 character searches scan at most 10 000 rows a page, yet find every match',
+    async () => {
     const tenant = await ctx.dep.createTenant();
     const key = (await ctx.dep.createKey(tenant.slug, FAST)).secret;
     const post = (name) => ctx.api.call('POST', BASE, { key, json: { name }, expect: 201 });
@@ -650,13 +661,15 @@ describe('Contacts: scopes, tenant isolation and Idempotency-Key', () => {
     await ctx.api.get(`${BASE}/${c.id}`, { key: reader, expect: 200 });
     await ctx.api.call('POST', BASE, { key: writer, json: { name: 'W' }, expect: 201 });
     assertError(await ctx.api.get(BASE), 401, 'SERVER_API_KEY_MISSING');
-    assert.deepEqual((await ctx.get(c.id, { expect: 200 })).json, c, 'denied writes changed nothing');
+    assert.deepEqual((await ctx.get(c.id, { expect: 200 })).json, c,
+      'denied writes changed nothing');
   });
 
   it("tenant B never reads, changes or learns of tenant A's contacts", async () => {
     const b = await ctx.dep.createTenant({ country: 'ID' });
     const bKey = (await ctx.dep.createKey(b.slug, FAST)).secret;
-    const a = (await ctx.post({ name: 'Private Person', externalId: 'priv-1', phone: '08129999888' },
+    const a = (await ctx.post(
+      { name: 'Private Person', externalId: 'priv-1', phone: '08129999888' },
       { expect: 201 })).json;
     const never = 'ct_01jd3b7y0q8m2v5k7w9x1z3a4b';
     const strip = (res) => ({ status: res.status, code: res.json.error.code,
@@ -690,7 +703,8 @@ describe('Contacts: scopes, tenant isolation and Idempotency-Key', () => {
     assert.equal(first.headers['idempotent-replayed'], undefined);
     assert.deepEqual(replay.json, first.json);
     assert.equal((await walk(ctx, { search: body.externalId })).length, 1);
-    const reused = await ctx.post({ ...body, name: 'Other' }, { headers: { 'Idempotency-Key': key } });
+    const reused = await ctx.post({ ...body, name: 'Other' },
+      { headers: { 'Idempotency-Key': key } });
     assertError(reused, 409, 'SERVER_IDEMPOTENCY_KEY_REUSED');
     assert.equal((await ctx.get(first.json.id, { expect: 200 })).json.name, 'Idem Potent');
     // Without a key the same body is an upsert of the same contact (200).
@@ -718,7 +732,8 @@ describe('Contacts: scopes, tenant isolation and Idempotency-Key', () => {
     const other = await ctx.dep.createTenant();
     const otherKey = (await ctx.dep.createKey(other.slug, FAST)).secret;
     const key = `idem-${uniq(12)}`;
-    const a = await ctx.post({ name: 'Tenant A idem' }, { headers: { 'Idempotency-Key': key }, expect: 201 });
+    const a = await ctx.post({ name: 'Tenant A idem' },
+      { headers: { 'Idempotency-Key': key }, expect: 201 });
     const b = await ctx.api.call('POST', BASE, { key: otherKey, json: { name: 'Tenant A idem' },
       headers: { 'Idempotency-Key': key }, expect: 201 });
     assert.notEqual(a.json.id, b.json.id);
