@@ -59,7 +59,7 @@ async function joseVerify(node, token, audience, issuer = node.baseUrl) {
 function sql(dep, query) {
   const [bin, args] = IS_PG
     ? ['psql', [dep.databaseUrl, '-qAtc', query]]
-    : ['sqlite3', [dep.databaseUrl, query]];
+    : ['sqlite3', ['-cmd', '.timeout 10000', dep.databaseUrl, query]];
   return new Promise((resolve, reject) => {
     execFile(bin, args, { timeout: 20000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${bin}: ${stderr || err.message}`));
