@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tokens/audit_group.h"
+#include "auth/audit.h"
 #include "core/json.h"
 #include "core/util.h"
 #include "tokens/keyring.h"
@@ -80,15 +80,7 @@ static json_t *mint_and_audit(rn_req *r, const rn_token_spec *spec, const char *
     rn_time_format(m.exp * 1000, expires, sizeof expires);
     json_t *details = json_pack("{s:s, s:s, s:s, s:s}", "jti", m.jti, "subject", spec->subject,
                                 "scope", spec->scope, "expiresAt", expires);
-    rn_audit_entry entry = {.tenant_id = r->who.tenant_id,
-                            .actor = r->who.actor,
-                            .action = action,
-                            .target = target,
-                            .request_id = r->request_id,
-                            .client_ip = r->client_ip,
-                            .user_agent = rn_req_header(r, "User-Agent"),
-                            .details = details};
-    int audited = rn_audit_group_record(db, &entry);
+    int audited = rn_audit_request(r, action, target, details);
     json_decref(details);
     if (audited != 0) {
         rn_token_minted_free(&m);
