@@ -123,6 +123,18 @@ static int record(rn_req *r, rn_db *db, const char *action, const rn_contact *c,
     return rc;
 }
 
+/* Answers status with the contact. */
+static void reply_contact(rn_req *r, int status, const rn_contact *c)
+{
+    rn_text t = {0};
+    rn_contact_render(&t, c);
+    if (t.failed)
+        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
+    else
+        rn_reply_text(r, status, "application/json", t.text, t.len);
+    rn_text_free(&t);
+}
+
 /* Commits, then answers status with the contact. */
 static void commit_and_reply(rn_req *r, rn_db *db, int status, const rn_contact *c)
 {
@@ -130,7 +142,7 @@ static void commit_and_reply(rn_req *r, rn_db *db, int status, const rn_contact 
         reply_store_error(r, db);
         return;
     }
-    rn_reply_json(r, status, rn_contact_json(c));
+    reply_contact(r, status, c);
 }
 
 /* ---- reads ------------------------------------------------------------- */
@@ -184,21 +196,31 @@ void rn_api_contacts_list(rn_req *r)
         return;
     }
     rn_db *db = rn_req_db(r);
-    json_t *items = NULL;
-    if (!db || rn_contact_page(db, r->who.tenant_id, term, before, limit, &items, &next) != 0) {
+    rn_text page = {0};
+    rn_text_puts(&page, "{\"data\":[");
+    if (!db || rn_contact_page(db, r->who.tenant_id, term, before, limit, &page, &next) != 0) {
         free(term);
+        rn_text_free(&page);
         reply_store_error(r, db);
         return;
     }
+    /* The cursor alphabet (base64url) needs no JSON escaping. */
     char sealed[RN_CURSOR_MAX];
-    json_t *next_cursor = json_null();
-    if (next >= 0 && rn_cursor_seal(r->app->master_key, LIST_NAME, r->who.tenant_id,
-                                    term ? term : "", next, sealed, sizeof sealed) == 0) {
-        json_decref(next_cursor);
-        next_cursor = json_string(sealed);
+    bool more = next >= 0 && rn_cursor_seal(r->app->master_key, LIST_NAME, r->who.tenant_id,
+                                            term ? term : "", next, sealed, sizeof sealed) == 0;
+    rn_text_puts(&page, "],\"nextCursor\":");
+    rn_text_puts(&page, more ? "\"" : "null");
+    if (more) {
+        rn_text_puts(&page, sealed);
+        rn_text_puts(&page, "\"");
     }
+    rn_text_puts(&page, "}");
     free(term);
-    rn_reply_json(r, 200, json_pack("{s:o, s:o}", "data", items, "nextCursor", next_cursor));
+    if (page.failed)
+        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
+    else
+        rn_reply_text(r, 200, "application/json", page.text, page.len);
+    rn_text_free(&page);
 }
 
 void rn_api_contacts_get(rn_req *r)
@@ -219,7 +241,7 @@ void rn_api_contacts_get(rn_req *r)
         reply_not_found(r);
         return;
     }
-    rn_reply_json(r, 200, rn_contact_json(&c));
+    reply_contact(r, 200, &c);
     rn_contact_clear(&c);
 }
 

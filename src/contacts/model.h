@@ -63,7 +63,23 @@ void rn_contact_merge(rn_contact *dst, rn_contact *src, unsigned present);
 bool rn_contact_identified(const rn_contact *c);
 /* True when a and b hold the same field values (ids and times ignored). */
 bool rn_contact_same(const rn_contact *a, const rn_contact *b);
-/* The API representation (a new reference). */
+
+/* ---- JSON text (render.c) ---------------------------------------------- */
+
+/* A growable NUL-terminated text; zero-initialise it, rn_text_free it.
+ * After an allocation failure `failed` is set and appends are ignored. */
+typedef struct {
+    char *text;
+    size_t len, cap;
+    bool failed;
+} rn_text;
+
+void rn_text_put(rn_text *t, const char *s, size_t n);
+void rn_text_puts(rn_text *t, const char *s);
+void rn_text_free(rn_text *t);
+/* Appends the API representation of c as one JSON object. */
+void rn_contact_render(rn_text *t, const rn_contact *c);
+/* The same representation as jansson (a new reference; NULL without memory). */
 json_t *rn_contact_json(const rn_contact *c);
 
 /* ---- search text (search.c) ------------------------------------------- */
@@ -98,10 +114,11 @@ int rn_contact_external_taken(rn_db *db, const char *tenant_id, const char *exte
 
 /* One page of the tenant's contacts, newest first, strictly before position
  * `before` (INT64_MAX for the first page). folded is the case-folded search
- * term or NULL. On success *items is a new array and *next the position to
- * continue from, or -1 when the walk is over. Returns 0 or -1. */
+ * term or NULL. On success the contacts are appended to items as JSON
+ * objects separated by commas, and *next is the position to continue from,
+ * or -1 when the walk is over. Returns 0 or -1. */
 int rn_contact_page(rn_db *db, const char *tenant_id, const char *folded, long long before,
-                    int limit, json_t **items, long long *next);
+                    int limit, rn_text *items, long long *next);
 
 /* Rows a 1-2 character search examines per page (see rn_contact_page). */
 #define RN_CONTACT_SHORT_SCAN 10000

@@ -246,7 +246,7 @@ static rn_rows *query_short(rn_db *db, const char *tenant_id, const char *term, 
 }
 
 int rn_contact_page(rn_db *db, const char *tenant_id, const char *folded, long long before,
-                    int limit, json_t **items, long long *next)
+                    int limit, rn_text *items, long long *next)
 {
     bool short_term = folded && rn_utf8_length(folded, strlen(folded)) < 3;
     long long floor = short_term ? short_floor(db, tenant_id, before) : -1;
@@ -262,11 +262,12 @@ int rn_contact_page(rn_db *db, const char *tenant_id, const char *folded, long l
     if (!rows)
         return -1;
     int n = rn_rows_count(rows);
-    *items = json_array();
     for (int i = 0; i < n && i < limit; i++) {
         rn_contact c;
         contact_from_row(rows, i, &c);
-        json_array_append_new(*items, rn_contact_json(&c));
+        if (i > 0)
+            rn_text_put(items, ",", 1);
+        rn_contact_render(items, &c);
         rn_contact_clear(&c);
     }
     /* A short page that stopped at the scan floor continues below it. */

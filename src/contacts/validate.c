@@ -17,7 +17,6 @@
 #include "contacts/model.h"
 #include "contacts/phone.h"
 #include "core/json.h"
-#include "core/util.h"
 
 static const char *const WRITABLE[] = {"externalId", "name",  "phone", "email",
                                        "company",    "tags",  "notes", NULL};
@@ -325,26 +324,4 @@ bool rn_contact_same(const rn_contact *a, const rn_contact *b)
            same_text(a->phone, b->phone) && same_text(a->email, b->email) &&
            same_text(a->company, b->company) && same_text(a->tags, b->tags) &&
            same_text(a->notes, b->notes);
-}
-
-static json_t *text_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-json_t *rn_contact_json(const rn_contact *c)
-{
-    char created[32], updated[32];
-    rn_time_format(c->created_at, created, sizeof created);
-    rn_time_format(c->updated_at, updated, sizeof updated);
-    json_t *tags = c->tags ? json_loads(c->tags, 0, NULL) : NULL;
-    if (!json_is_array(tags)) {
-        json_decref(tags);
-        tags = json_array();
-    }
-    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:s}", "id", c->id,
-                     "externalId", text_or_null(c->external_id), "name", text_or_null(c->name),
-                     "phone", text_or_null(c->phone), "email", text_or_null(c->email),
-                     "company", text_or_null(c->company), "tags", tags, "notes",
-                     text_or_null(c->notes), "createdAt", created, "updatedAt", updated);
 }

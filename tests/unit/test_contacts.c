@@ -76,6 +76,32 @@ static void test_search_text(void **state)
     free(s);
 }
 
+static void test_render(void **state)
+{
+    (void)state;
+    rn_contact c = {0};
+    strcpy(c.id, "ct_x");
+    c.name = strdup("Quote \" back\\ nl\n tab\t bell\x07 \xc3\xa9");
+    c.tags = strdup("[\"a\",\"b\"]");
+    c.created_at = 1764746100000LL;
+    c.updated_at = 1764746100001LL;
+    rn_text t = {0};
+    rn_contact_render(&t, &c);
+    assert_string_equal(t.text,
+                        "{\"id\":\"ct_x\",\"externalId\":null,"
+                        "\"name\":\"Quote \\\" back\\\\ nl\\n tab\\t bell\\u0007 \xc3\xa9\","
+                        "\"phone\":null,\"email\":null,\"company\":null,\"tags\":[\"a\",\"b\"],"
+                        "\"notes\":null,\"createdAt\":\"2025-12-03T07:15:00.000Z\","
+                        "\"updatedAt\":\"2025-12-03T07:15:00.001Z\"}");
+    json_t *v = rn_contact_json(&c);
+    assert_non_null(v);
+    assert_string_equal(json_string_value(json_object_get(v, "name")), c.name);
+    assert_int_equal(json_array_size(json_object_get(v, "tags")), 2);
+    json_decref(v);
+    rn_text_free(&t);
+    rn_contact_clear(&c);
+}
+
 /* ---- cursors ------------------------------------------------------------ */
 
 static void test_cursor_round_trip(void **state)
@@ -362,14 +388,27 @@ static void add(fixture *f, int i, const char *name, char *id)
     rn_contact_clear(&c);
 }
 
+/* One page as a JSON array (a new reference). */
+static json_t *page(fixture *f, int i, const char *folded, long long before, int limit,
+                    long long *next)
+{
+    rn_text t = {0};
+    rn_text_puts(&t, "[");
+    assert_int_equal(rn_contact_page(f->db, f->tenant[i], folded, before, limit, &t, next), 0);
+    rn_text_puts(&t, "]");
+    json_error_t err;
+    json_t *items = json_loads(t.text, 0, &err);
+    assert_non_null(items);
+    rn_text_free(&t);
+    return items;
+}
+
 /* The names a search finds in tenant i, newest first, joined by '|'. */
 static char *find(fixture *f, int i, const char *term)
 {
     char *folded = term ? rn_contact_fold(term) : NULL;
-    json_t *items = NULL;
     long long next = 0;
-    assert_int_equal(rn_contact_page(f->db, f->tenant[i], folded, INT64_MAX, 100, &items, &next),
-                     0);
+    json_t *items = page(f, i, folded, INT64_MAX, 100, &next);
     assert_int_equal(next, -1);
     free(folded);
     static char out[1024];
@@ -443,11 +482,8 @@ static void test_store_pages_and_external_ids(void **state)
         const char *folded = pass ? term : NULL;
         long long before = INT64_MAX;
         int seen = 0;
-        for (int page = 0; before >= 0; page++) {
-            json_t *items = NULL;
-            assert_int_equal(rn_contact_page(f->db, f->tenant[1], folded, before, 3, &items,
-                                             &before),
-                             0);
+        for (int pages = 0; before >= 0; pages++) {
+            json_t *items = page(f, 1, folded, before, 3, &before);
             for (size_t k = 0; k < json_array_size(items); k++, seen++) {
                 const char *name = json_string_value(json_object_get(json_array_get(items, k),
                                                                      "name"));
@@ -455,7 +491,7 @@ static void test_store_pages_and_external_ids(void **state)
                     assert_string_equal(name, names[6 - seen]);
             }
             json_decref(items);
-            assert_true(page < 5);
+            assert_true(pages < 5);
         }
         assert_true(seen >= 7);
     }
@@ -484,6 +520,7 @@ int main(void)
     const struct CMUnitTest pure[] = {
         cmocka_unit_test(test_fold),
         cmocka_unit_test(test_search_text),
+        cmocka_unit_test(test_render),
         cmocka_unit_test(test_cursor_round_trip),
         cmocka_unit_test(test_cursor_refusals),
         cmocka_unit_test(test_parse_normalises),
