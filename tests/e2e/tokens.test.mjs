@@ -368,6 +368,7 @@ describe('Agent and admin tokens', () => {
     const agent = await mintOk(main.api, 'agent', a.secret, { username: 'agent.one' });
     const visitor = await mintOk(main.api, 'visitor', a.secret, { visitor: { externalId: 'aud-9' } });
     const anon = await mintOk(main.api, 'visitor', a.secret, { visitor: { name: 'No Id' } });
+    const admin = await mintOk(main.api, 'admin', a.secret, { username: 'admin.one' });
     const rows = await sql(main.dep, `SELECT action, actor, target, details, request_id FROM audit_log
       WHERE tenant_id = '${a.tenant.id}' AND action LIKE 'sdk_token.%' ORDER BY id`);
     const parsed = rows.map((r) => {
@@ -387,7 +388,10 @@ describe('Agent and admin tokens', () => {
     assert.equal(rv.target, 'aud-9');
     const rn = find(anon.contextToken);
     assert.equal(rn.target, decode(anon.contextToken).payload.sub);
-    assert.ok(parsed.some((p) => p.action === 'sdk_token.admin.created'));
+    const rd = find(admin.token);
+    assert.equal(rd.action, 'sdk_token.admin.created');
+    assert.equal(rd.target, 'admin.one');
+    assert.equal(rd.details.subject, a.admin.id);
     for (const row of rows) {
       for (const token of minted) assert.ok(!row.includes(token.split('.')[2]), 'token in audit');
     }
