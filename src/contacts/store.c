@@ -12,8 +12,9 @@
  *    index, the planner choosing between it and the (tenant_id, seq) index;
  *  - 1-2 characters, both stores: trigrams cannot help, so the page scans at
  *    most RN_CONTACT_SHORT_SCAN of the tenant's rows below the position and
- *    filters them with a plain substring test; a page may then come back
- *    short (even empty) with a cursor that continues below the rows scanned.
+ *    filters them with a plain substring test (instr / strpos); a page may
+ *    then come back short (even empty) with a cursor that continues below
+ *    the rows scanned.
  * The term is already case-folded (search.c) and compared as a literal
  * substring: FTS5 takes it as one quoted phrase, LIKE gets %, _ and \
  * escaped, instr/strpos have no wildcards at all.
@@ -63,15 +64,26 @@
     " AND c.search_text LIKE $3 ESCAPE '\\' ORDER BY c.seq DESC LIMIT $4"
 #define RN_STR_(x) #x
 #define RN_STR(x) RN_STR_(x)
-/* The lowest position of the RN_CONTACT_SHORT_SCAN rows below $2 (none when
- * fewer rows are left), then the page: the rows between the two positions
- * that hold the term, newest first. */
-#define SQL_SHORT_FLOOR                                                                   \
+/* Short searches scan a window: the RN_CONTACT_SHORT_SCAN rows of the tenant
+ * below $2. PostgreSQL runs the window as a LIMIT subquery, which its
+ * executor pulls lazily (a common term stops after a few rows), and needs
+ * the window's lowest position only when a page comes back short. SQLite
+ * would materialise and sort such a subquery, so there the window's floor
+ * is found first (an index-only scan) and bounds a plain range scan. */
+#define WINDOW_ROWS RN_STR(RN_CONTACT_SHORT_SCAN)
+#define SQL_WINDOW(cols)                                                                  \
+    "(SELECT " cols " FROM contacts WHERE tenant_id = $1 AND seq < $2"                     \
+    " ORDER BY seq DESC LIMIT " WINDOW_ROWS ")"
+#define SQL_SHORT_PG                                                                      \
+    "SELECT " COLS " FROM " SQL_WINDOW("*") " c WHERE strpos(c.search_text, $3) > 0"        \
+    " ORDER BY c.seq DESC LIMIT $4"
+#define SQL_WINDOW_END_PG "SELECT MIN(w.seq), COUNT(*) FROM " SQL_WINDOW("seq") " w"
+#define SQL_FLOOR_SQLITE                                                                  \
     "SELECT seq FROM contacts WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC"         \
-    " LIMIT 1 OFFSET " RN_STR(RN_CONTACT_SHORT_SCAN) " - 1"
-#define SQL_SHORT(find)                                                                   \
+    " LIMIT 1 OFFSET " WINDOW_ROWS " - 1"
+#define SQL_SHORT_SQLITE                                                                  \
     "SELECT " COLS " FROM contacts c WHERE c.tenant_id = $1 AND c.seq < $2"                \
-    " AND c.seq >= $3 AND " find "(c.search_text, $4) > 0 ORDER BY c.seq DESC LIMIT $5"
+    " AND c.seq >= $3 AND instr(c.search_text, $4) > 0 ORDER BY c.seq DESC LIMIT $5"
 
 static char *dup_or_null(const char *s)
 {
@@ -223,25 +235,43 @@ static rn_rows *query_trigram(rn_db *db, const char *tenant_id, const char *term
     return rows;
 }
 
-/* Lowest position a short search may examine below `before`: -1 when the
- * scan can run to the tenant's oldest row, -2 on a store error. */
-static long long short_floor(rn_db *db, const char *tenant_id, long long before)
+/* One value of a one-row query with (tenant, before) parameters: the first
+ * column, or -1 when it is NULL or there is no row; -2 on a store error.
+ * With need_full, -1 also when the second column is below the window size. */
+static long long window_edge(rn_db *db, const char *sql, const char *tenant_id, long long before,
+                             bool need_full)
 {
-    rn_rows *rows = rn_db_query(db, SQL_SHORT_FLOOR, RN_PARAMS(RN_T(tenant_id), RN_I(before)));
+    rn_rows *rows = rn_db_query(db, sql, RN_PARAMS(RN_T(tenant_id), RN_I(before)));
     if (!rows)
         return -2;
-    long long floor = rn_rows_count(rows) ? rn_rows_int(rows, 0, 0, -1) : -1;
+    long long edge = rn_rows_count(rows) ? rn_rows_int(rows, 0, 0, -1) : -1;
+    if (need_full && rn_rows_int(rows, 0, 1, 0) < RN_CONTACT_SHORT_SCAN)
+        edge = -1;
     rn_rows_free(rows);
-    return floor;
+    return edge;
 }
 
+/* A 1-2 character search page. *floor receives where the next page starts
+ * when this one comes back short: the window's lowest position, or -1 when
+ * the window reached the tenant's oldest row; -2 on a store error. */
 static rn_rows *query_short(rn_db *db, const char *tenant_id, const char *term, long long before,
-                            long long floor, int fetch)
+                            int fetch, long long *floor)
 {
-    const char *sql = rn_db_dialect(db) == RN_DB_POSTGRES ? SQL_SHORT("strpos")
-                                                           : SQL_SHORT("instr");
-    return rn_db_query(db, sql,
-                       RN_PARAMS(RN_T(tenant_id), RN_I(before), RN_I(floor), RN_T(term),
+    if (rn_db_dialect(db) == RN_DB_POSTGRES) {
+        rn_rows *rows = rn_db_query(
+            db, SQL_SHORT_PG, RN_PARAMS(RN_T(tenant_id), RN_I(before), RN_T(term), RN_I(fetch)));
+        bool short_page = rows && rn_rows_count(rows) < fetch;
+        *floor = short_page ? window_edge(db, SQL_WINDOW_END_PG, tenant_id, before, true) : -1;
+        if (*floor != -2)
+            return rows;
+        rn_rows_free(rows);
+        return NULL;
+    }
+    *floor = window_edge(db, SQL_FLOOR_SQLITE, tenant_id, before, false);
+    if (*floor == -2)
+        return NULL;
+    return rn_db_query(db, SQL_SHORT_SQLITE,
+                       RN_PARAMS(RN_T(tenant_id), RN_I(before), RN_I(*floor), RN_T(term),
                                  RN_I(fetch)));
 }
 
@@ -249,14 +279,12 @@ int rn_contact_page(rn_db *db, const char *tenant_id, const char *folded, long l
                     int limit, rn_text *items, long long *next)
 {
     bool short_term = folded && rn_utf8_length(folded, strlen(folded)) < 3;
-    long long floor = short_term ? short_floor(db, tenant_id, before) : -1;
-    rn_rows *rows = NULL;
-    if (floor == -2)
-        return -1;
+    long long floor = -1;
+    rn_rows *rows;
     if (!folded)
         rows = rn_db_query(db, SQL_LIST, RN_PARAMS(RN_T(tenant_id), RN_I(before), RN_I(limit + 1)));
     else if (short_term)
-        rows = query_short(db, tenant_id, folded, before, floor, limit + 1);
+        rows = query_short(db, tenant_id, folded, before, limit + 1, &floor);
     else
         rows = query_trigram(db, tenant_id, folded, before, limit + 1);
     if (!rows)
