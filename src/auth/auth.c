@@ -40,17 +40,15 @@ static void reply_rate_limited(rn_req *r, const rn_rate_state *st)
     rn_reply_error(r, RN_SERVER_API_RATE_LIMITED, NULL, NULL);
 }
 
-/* Failed authentications are throttled per client address. */
-static double failure_rate(const rn_app *app)
-{
-    return (double)app->cfg.auth_failures_per_minute / 60.0;
-}
+/* Failed authentications are throttled per client address: N per minute,
+ * counted in a fixed window that starts with the first failure. */
+#define FAILURE_WINDOW_MS 60000
 
 static int refuse(rn_req *r, rn_err code, const char *why)
 {
     rn_app *app = r->app;
-    rn_ratelimit_take(app->auth_failures, r->client_ip, failure_rate(app),
-                      (double)app->cfg.auth_failures_per_minute, rn_mono_ms(), NULL);
+    rn_ratelimit_window_take(app->auth_failures, r->client_ip, app->cfg.auth_failures_per_minute,
+                             FAILURE_WINDOW_MS, rn_mono_ms(), NULL);
     rn_metrics_auth_failure(rn_err_code(code));
     json_t *f = json_pack("{s:s, s:s, s:s, s:s}", "requestId", r->request_id, "clientIp",
                           r->client_ip, "code", rn_err_code(code), "reason", why);
@@ -154,8 +152,9 @@ int rn_auth_server_key(rn_req *r)
 {
     rn_app *app = r->app;
     rn_rate_state st;
-    if (!rn_ratelimit_peek(app->auth_failures, r->client_ip, failure_rate(app),
-                           (double)app->cfg.auth_failures_per_minute, rn_mono_ms(), &st)) {
+    if (!rn_ratelimit_window_peek(app->auth_failures, r->client_ip,
+                                  app->cfg.auth_failures_per_minute, FAILURE_WINDOW_MS,
+                                  rn_mono_ms(), &st)) {
         rn_metrics_auth_failure("SERVER_API_RATE_LIMITED");
         reply_rate_limited(r, &st);
         return -1;

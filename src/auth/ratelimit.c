@@ -100,13 +100,20 @@ static bucket *find(stripe *s, const char *key, double rate, double burst, long 
     return b;
 }
 
+/* window_ms 0: a token bucket refilling at rate/s. window_ms > 0: a fixed
+ * window of `burst` tokens that refills all at once when it ends. */
 static bool use(rn_ratelimit *rl, const char *key, double rate, double burst, long long now_ms,
-                rn_rate_state *st, bool take)
+                rn_rate_state *st, bool take, long long window_ms)
 {
     stripe *s = &rl->stripes[hash(key) % STRIPES];
     pthread_mutex_lock(&s->lock);
     bucket *b = find(s, key, rate, burst, now_ms);
-    refill(b, rate, burst, now_ms);
+    if (window_ms > 0 && now_ms - b->updated_ms >= window_ms) {
+        b->tokens = burst;
+        b->updated_ms = now_ms;
+    } else if (window_ms == 0) {
+        refill(b, rate, burst, now_ms);
+    }
     bool ok = b->tokens >= 1.0;
     if (ok && take)
         b->tokens -= 1.0;
@@ -114,7 +121,8 @@ static bool use(rn_ratelimit *rl, const char *key, double rate, double burst, lo
         st->limit = (long long)burst;
         st->remaining = (long long)floor(b->tokens);
         st->reset_s = (long long)ceil((burst - b->tokens) / rate);
-        long long wait = (long long)ceil((1.0 - b->tokens) / rate);
+        long long wait = window_ms > 0 ? (b->updated_ms + window_ms - now_ms + 999) / 1000
+                                       : (long long)ceil((1.0 - b->tokens) / rate);
         st->retry_after = b->tokens >= 1.0 ? 0 : wait < 1 ? 1 : wait;
     }
     pthread_mutex_unlock(&s->lock);
@@ -124,11 +132,25 @@ static bool use(rn_ratelimit *rl, const char *key, double rate, double burst, lo
 bool rn_ratelimit_take(rn_ratelimit *rl, const char *key, double rate, double burst,
                        long long now_ms, rn_rate_state *st)
 {
-    return use(rl, key, rate, burst, now_ms, st, true);
+    return use(rl, key, rate, burst, now_ms, st, true, 0);
 }
 
 bool rn_ratelimit_peek(rn_ratelimit *rl, const char *key, double rate, double burst,
                        long long now_ms, rn_rate_state *st)
 {
-    return use(rl, key, rate, burst, now_ms, st, false);
+    return use(rl, key, rate, burst, now_ms, st, false, 0);
+}
+
+bool rn_ratelimit_window_take(rn_ratelimit *rl, const char *key, long long limit,
+                              long long window_ms, long long now_ms, rn_rate_state *st)
+{
+    double rate = (double)limit * 1000.0 / (double)window_ms;
+    return use(rl, key, rate, (double)limit, now_ms, st, true, window_ms);
+}
+
+bool rn_ratelimit_window_peek(rn_ratelimit *rl, const char *key, long long limit,
+                              long long window_ms, long long now_ms, rn_rate_state *st)
+{
+    double rate = (double)limit * 1000.0 / (double)window_ms;
+    return use(rl, key, rate, (double)limit, now_ms, st, false, window_ms);
 }

@@ -29,4 +29,13 @@ bool rn_ratelimit_take(rn_ratelimit *rl, const char *key, double rate, double bu
 bool rn_ratelimit_peek(rn_ratelimit *rl, const char *key, double rate, double burst,
                        long long now_ms, rn_rate_state *st);
 
+/* A fixed window instead of a bucket: `limit` tokens per window_ms, all
+ * restored when the window that began with the first use ends (used for
+ * failed authentications: N failures, then refused until the window ends).
+ * A limiter must use either the bucket calls or the window calls, not both. */
+bool rn_ratelimit_window_take(rn_ratelimit *rl, const char *key, long long limit,
+                              long long window_ms, long long now_ms, rn_rate_state *st);
+bool rn_ratelimit_window_peek(rn_ratelimit *rl, const char *key, long long limit,
+                              long long window_ms, long long now_ms, rn_rate_state *st);
+
 #endif

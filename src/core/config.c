@@ -56,6 +56,7 @@ static const setting SETTINGS[] = {
 
 /* Variables that belong to clients or tools, not to the server. */
 static const char *KNOWN_OTHER[] = {"RINGNITY_API_BASE_URL", "RINGNITY_SERVER_API_KEY",
+                                    "RINGNITY_WEBHOOK_SECRET",
                                     "RINGNITY_BIN", NULL};
 
 static bool is_known(const char *name, size_t len)

@@ -185,6 +185,24 @@ static void ratelimit_many_keys_sweep_keeps_working(void **state)
     rn_ratelimit_free(rl);
 }
 
+static void ratelimit_fixed_window(void **state)
+{
+    rn_ratelimit *rl = rn_ratelimit_new();
+    rn_rate_state st;
+    long long t0 = 5000000;
+    for (int i = 0; i < 3; i++)
+        assert_true(rn_ratelimit_window_take(rl, "ip", 3, 60000, t0 + i * 10000, &st));
+    /* 50 s later the window still holds: refused, retry when it ends */
+    assert_false(rn_ratelimit_window_peek(rl, "ip", 3, 60000, t0 + 50000, &st));
+    assert_int_equal(st.retry_after, 10);
+    assert_false(rn_ratelimit_window_take(rl, "ip", 3, 60000, t0 + 59999, &st));
+    assert_int_equal(st.retry_after, 1);
+    /* the window ends 60 s after its first use: all tokens come back */
+    assert_true(rn_ratelimit_window_peek(rl, "ip", 3, 60000, t0 + 60000, &st));
+    assert_int_equal(st.remaining, 3);
+    rn_ratelimit_free(rl);
+}
+
 /* ---- router ---------------------------------------------------------------- */
 
 static void router_literal_and_params(void **state)
@@ -391,6 +409,7 @@ int main(void)
         cmocka_unit_test(ratelimit_peek_does_not_take),
         cmocka_unit_test(ratelimit_slow_rate_retry_after),
         cmocka_unit_test(ratelimit_many_keys_sweep_keeps_working),
+        cmocka_unit_test(ratelimit_fixed_window),
         cmocka_unit_test(router_literal_and_params),
         cmocka_unit_test(router_table_404_405),
         cmocka_unit_test(ids_are_prefixed_sortable_and_valid),
