@@ -2,9 +2,11 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
+#include "tokens/jws.h"
 
 #define IDEM_TTL_MS (24LL * 3600 * 1000)
 #define IDEM_KEY_MAX 255
@@ -33,20 +35,41 @@ static bool key_ok(const char *k)
     return true;
 }
 
+/* Stored responses can hold secrets shown once (tokens, generated webhook
+ * secrets), so they are sealed with the master key at rest. */
+static char *open_body(rn_req *r, const char *sealed, size_t *len)
+{
+    size_t cap = strlen(sealed);
+    char *plain = malloc(cap + 1);
+    if (rn_unseal(r->app->master_key, sealed, (unsigned char *)plain, cap, len) != 0) {
+        free(plain);
+        return NULL;
+    }
+    plain[*len] = '\0';
+    return plain;
+}
+
 static void replay(rn_req *r, rn_rows *rows)
 {
-    const char *body = rn_rows_get(rows, 0, 2);
+    const char *sealed = rn_rows_get(rows, 0, 2);
     const char *type = rn_rows_get(rows, 0, 3);
     int status = (int)rn_rows_int(rows, 0, 1, 500);
     rn_reply_header(r, "Idempotent-Replayed", "true");
-    if (!body) {
+    if (!sealed) {
         rn_reply_empty(r, status);
+        return;
+    }
+    size_t len = 0;
+    char *body = open_body(r, sealed, &len);
+    if (!body) {
+        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
         return;
     }
     /* Stored types are the ones handlers use: JSON, or CSV text. */
     const char *ctype = type && strcmp(type, "application/json") != 0 ? "text/csv; charset=utf-8"
                                                                        : "application/json";
-    rn_reply_text(r, status, ctype, body, strlen(body));
+    rn_reply_text(r, status, ctype, body, len);
+    free(body);
 }
 
 rn_idem_state rn_idempotency_begin(rn_req *r)
@@ -100,9 +123,13 @@ void rn_idempotency_finish(rn_req *r)
                    RN_PARAMS(RN_T(r->who.tenant_id), RN_T(key)));
         return;
     }
+    char *sealed = r->reply ? rn_seal(r->app->master_key, (const unsigned char *)r->reply,
+                                      r->reply_len)
+                            : NULL;
     rn_db_exec(db,
                "UPDATE idempotency_keys SET status = $3, response_body = $4, content_type = $5"
                " WHERE tenant_id = $1 AND idem_key = $2",
-               RN_PARAMS(RN_T(r->who.tenant_id), RN_T(key), RN_I(r->status), RN_T(r->reply),
+               RN_PARAMS(RN_T(r->who.tenant_id), RN_T(key), RN_I(r->status), RN_T(sealed),
                          RN_T(r->content_type)));
+    free(sealed);
 }

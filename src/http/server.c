@@ -351,6 +351,14 @@ static void dispatch(rn_req *r)
         rn_idempotency_finish(r);
 }
 
+static bool has_reply_header(const rn_req *r, const char *name)
+{
+    for (int i = 0; i < r->reply_header_count; i++)
+        if (strcasecmp(r->reply_headers[i][0], name) == 0)
+            return true;
+    return false;
+}
+
 static enum MHD_Result send_reply(rn_req *r)
 {
     struct MHD_Response *resp;
@@ -365,7 +373,13 @@ static enum MHD_Result send_reply(rn_req *r)
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     if (r->content_type)
         MHD_add_response_header(resp, "Content-Type", r->content_type);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!has_reply_header(r, "Cache-Control"))
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    /* Browser SDK routes: pipeline errors (413, 415, bad JSON) must be
+     * readable cross-origin too; handlers set their own, stricter value. */
+    bool sdk = strncmp(r->path, "/api/sdk/", 9) == 0;
+    if (sdk && !has_reply_header(r, "Access-Control-Allow-Origin"))
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     for (int i = 0; i < r->reply_header_count; i++)
         MHD_add_response_header(resp, r->reply_headers[i][0], r->reply_headers[i][1]);

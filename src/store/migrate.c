@@ -4,13 +4,14 @@
 
 #include "core/util.h"
 
-static int current_version(rn_db *db)
+/* True if version is recorded as applied (-1 if the store failed). */
+static int applied_already(rn_db *db, int version)
 {
-    rn_rows *rows = rn_db_query(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                                RN_NOPARAMS);
-    int v = rows ? (int)rn_rows_int(rows, 0, 0, 0) : -1;
+    rn_rows *rows = rn_db_query(db, "SELECT 1 FROM schema_migrations WHERE version = $1",
+                                RN_PARAMS(RN_I(version)));
+    int found = rows ? rn_rows_count(rows) > 0 : -1;
     rn_rows_free(rows);
-    return v;
+    return found;
 }
 
 static int apply(rn_db *db, const rn_migration *m)
@@ -43,10 +44,15 @@ int rn_migrate(rn_db *db, char *err, size_t errlen)
         applied = -1;
         goto done;
     }
-    int have = current_version(db);
     for (int i = 0; i < RN_MIGRATION_COUNT && applied >= 0; i++) {
         const rn_migration *m = &RN_MIGRATIONS[i];
-        if (m->version <= have)
+        int done = applied_already(db, m->version);
+        if (done < 0) {
+            snprintf(err, errlen, "cannot read schema_migrations: %s", rn_db_last_message(db));
+            applied = -1;
+            break;
+        }
+        if (done)
             continue;
         if (apply(db, m) != 0) {
             snprintf(err, errlen, "migration %d (%s) failed: %s", m->version, m->name,
