@@ -161,6 +161,10 @@ int rn_activity_conversation_get(rn_db *db, const char *tenant_id, const char *i
 int rn_activity_conversations_list(rn_db *db, const char *tenant_id, const char *status,
                                    int limit, const char *after_id, json_t **items,
                                    char *next_out);
+/* The id (>= 48 bytes) of the visitor's conversation that is not closed;
+ * RN_ACT_NOT_FOUND when there is none. */
+int rn_activity_visitor_conversation(rn_db *db, const char *tenant_id, const char *visitor_id,
+                                     char *id_out);
 /* Oldest first. RN_ACT_NOT_FOUND for an unknown conversation. */
 int rn_activity_messages_list(rn_db *db, const char *tenant_id, const char *conversation_id,
                               int limit, const char *after_id, json_t **items, char *next_out);

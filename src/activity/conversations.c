@@ -569,6 +569,22 @@ int rn_activity_conversations_list(rn_db *db, const char *tenant_id, const char 
     return RN_ACT_OK;
 }
 
+int rn_activity_visitor_conversation(rn_db *db, const char *tenant_id, const char *visitor_id,
+                                     char *id_out)
+{
+    rn_rows *rows = rn_db_query(db,
+                                "SELECT id FROM conversations WHERE tenant_id = $1"
+                                " AND visitor_id = $2 AND status <> 'closed'",
+                                RN_PARAMS(RN_T(tenant_id), RN_T(visitor_id)));
+    if (!rows)
+        return RN_ACT_STORE;
+    int rc = rn_rows_count(rows) == 1 ? RN_ACT_OK : RN_ACT_NOT_FOUND;
+    if (rc == RN_ACT_OK)
+        copy_id(id_out, rn_rows_get(rows, 0, 0));
+    rn_rows_free(rows);
+    return rc;
+}
+
 int rn_activity_messages_list(rn_db *db, const char *tenant_id, const char *conversation_id,
                               int limit, const char *after_id, json_t **items, char *next_out)
 {

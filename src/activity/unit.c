@@ -318,7 +318,8 @@ static int upsert_delta(rn_db *db, const char *tenant_id, const act_delta *d)
 
 int act_rollups_flush(rn_act *a)
 {
-    qsort(a->deltas, a->ndeltas, sizeof *a->deltas, delta_order);
+    if (a->ndeltas > 1)
+        qsort(a->deltas, a->ndeltas, sizeof *a->deltas, delta_order);
     for (size_t i = 0; i < a->ndeltas; i++)
         if (upsert_delta(a->db, a->tenant_id, &a->deltas[i]) != 0)
             return -1;

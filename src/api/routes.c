@@ -5,6 +5,7 @@
  */
 #include "api/system.h"
 #include "contacts/contacts.h"
+#include "sdk/activity_api.h"
 #include "sdk/sdk.h"
 #include "tokens/api.h"
 #include "http/router.h"
@@ -16,6 +17,8 @@
 /* An SDK endpoint: a bearer SDK token of `audience` holding `scope` (sdk/sdk.h). */
 #define SDK(m, p, audience, scope, h) {m, p, RN_AUTH_SDK, scope, audience, h, RN_BODY_JSON}
 /* The CORS preflight of an SDK path (one row per path). */
+/* An SDK endpoint whose POST body is optional (none, or a JSON object). */
+#define SDK_NO_BODY(m, p, audience, scope, h) {m, p, RN_AUTH_SDK, scope, audience, h, RN_BODY_NONE}
 #define SDK_PREFLIGHT(p) {"OPTIONS", p, RN_AUTH_NONE, NULL, NULL, rn_sdk_preflight, RN_BODY_NONE}
 
 const rn_route RN_ROUTES[] = {
@@ -55,6 +58,77 @@ const rn_route RN_ROUTES[] = {
     SDK("GET", "/api/sdk/admin/tenant", "ringnity:admin", "admin:tenant:read",
         rn_sdk_admin_tenant),
     SDK_PREFLIGHT("/api/sdk/admin/tenant"),
+
+    /* SDK activity: visitor messages, the agent's work, the admin's views */
+    SDK("POST", "/api/sdk/visitor/messages", "ringnity:visitor", "visitor:messages:write",
+        rn_sdk_visitor_message_send),
+    SDK("GET", "/api/sdk/visitor/messages", "ringnity:visitor", "visitor:messages:read",
+        rn_sdk_visitor_messages_list),
+    SDK_PREFLIGHT("/api/sdk/visitor/messages"),
+    SDK("GET", "/api/sdk/agent/presence", "ringnity:agent", "agent:presence:read",
+        rn_sdk_agent_presence_get),
+    SDK("POST", "/api/sdk/agent/presence", "ringnity:agent", "agent:presence:write",
+        rn_sdk_agent_presence_set),
+    SDK_PREFLIGHT("/api/sdk/agent/presence"),
+    SDK("GET", "/api/sdk/agent/conversations", "ringnity:agent", "agent:conversations:read",
+        rn_sdk_agent_conversations),
+    SDK_PREFLIGHT("/api/sdk/agent/conversations"),
+    SDK("GET", "/api/sdk/agent/conversations/{id}", "ringnity:agent",
+        "agent:conversations:read", rn_sdk_agent_conversation),
+    SDK_PREFLIGHT("/api/sdk/agent/conversations/{id}"),
+    SDK_NO_BODY("POST", "/api/sdk/agent/conversations/{id}/assign", "ringnity:agent",
+                "agent:conversations:write", rn_sdk_agent_assign),
+    SDK_PREFLIGHT("/api/sdk/agent/conversations/{id}/assign"),
+    SDK_NO_BODY("POST", "/api/sdk/agent/conversations/{id}/close", "ringnity:agent",
+                "agent:conversations:write", rn_sdk_agent_close),
+    SDK_PREFLIGHT("/api/sdk/agent/conversations/{id}/close"),
+    SDK("GET", "/api/sdk/agent/conversations/{id}/messages", "ringnity:agent",
+        "agent:messages:read", rn_sdk_agent_messages),
+    SDK("POST", "/api/sdk/agent/conversations/{id}/messages", "ringnity:agent",
+        "agent:messages:write", rn_sdk_agent_message_send),
+    SDK_PREFLIGHT("/api/sdk/agent/conversations/{id}/messages"),
+    SDK("POST", "/api/sdk/agent/calls", "ringnity:agent", "agent:calls:write",
+        rn_sdk_agent_call_start),
+    SDK_PREFLIGHT("/api/sdk/agent/calls"),
+    SDK("GET", "/api/sdk/agent/calls/{id}", "ringnity:agent", "agent:calls:read",
+        rn_sdk_agent_call_get),
+    SDK_PREFLIGHT("/api/sdk/agent/calls/{id}"),
+    SDK("POST", "/api/sdk/agent/calls/{id}/end", "ringnity:agent", "agent:calls:write",
+        rn_sdk_agent_call_end),
+    SDK_PREFLIGHT("/api/sdk/agent/calls/{id}/end"),
+    SDK("POST", "/api/sdk/agent/tickets", "ringnity:agent", "agent:conversations:write",
+        rn_sdk_agent_ticket_open),
+    SDK_PREFLIGHT("/api/sdk/agent/tickets"),
+    SDK("GET", "/api/sdk/agent/tickets/{id}", "ringnity:agent", "agent:conversations:read",
+        rn_sdk_agent_ticket_get),
+    SDK("PATCH", "/api/sdk/agent/tickets/{id}", "ringnity:agent", "agent:conversations:write",
+        rn_sdk_agent_ticket_update),
+    {"OPTIONS", "/api/sdk/agent/tickets/{id}", RN_AUTH_NONE, NULL, NULL, rn_sdk_preflight_patch,
+     RN_BODY_NONE},
+    SDK("GET", "/api/sdk/admin/readiness", "ringnity:admin", "admin:readiness:read",
+        rn_sdk_admin_readiness),
+    SDK_PREFLIGHT("/api/sdk/admin/readiness"),
+    SDK("GET", "/api/sdk/admin/domains", "ringnity:admin", "admin:domains:read",
+        rn_sdk_admin_domains),
+    SDK_PREFLIGHT("/api/sdk/admin/domains"),
+    SDK("GET", "/api/sdk/admin/services", "ringnity:admin", "admin:services:read",
+        rn_sdk_admin_services),
+    SDK_PREFLIGHT("/api/sdk/admin/services"),
+    SDK("GET", "/api/sdk/admin/subscription", "ringnity:admin", "admin:subscription:read",
+        rn_sdk_admin_subscription),
+    SDK_PREFLIGHT("/api/sdk/admin/subscription"),
+    SDK("GET", "/api/sdk/admin/ai-readiness", "ringnity:admin", "admin:ai-readiness:read",
+        rn_sdk_admin_ai_readiness),
+    SDK_PREFLIGHT("/api/sdk/admin/ai-readiness"),
+    SDK("GET", "/api/sdk/admin/staff-summary", "ringnity:admin", "admin:staff-summary:read",
+        rn_sdk_admin_staff_summary),
+    SDK_PREFLIGHT("/api/sdk/admin/staff-summary"),
+    SDK("GET", "/api/sdk/admin/reports/export", "ringnity:admin", "admin:reports:export",
+        rn_api_reports_export),
+    SDK_PREFLIGHT("/api/sdk/admin/reports/export"),
+    SDK("POST", "/api/sdk/admin/ai-knowledge", "ringnity:admin", "admin:ai-knowledge:write",
+        rn_sdk_admin_knowledge_add),
+    SDK_PREFLIGHT("/api/sdk/admin/ai-knowledge"),
 
     /* Reports (from the daily rollups) */
     SERVER("GET", "/api/server/reports/summary", "server:reports:read", rn_api_reports_summary),

@@ -49,7 +49,11 @@
     X(SDK_TOKEN_INVALID, 401, "The SDK token is invalid.")                                  \
     X(SDK_TOKEN_EXPIRED, 401, "The SDK token has expired.")                                 \
     X(SDK_SCOPE_DENIED, 403, "The SDK token lacks the required scope.")                     \
-    X(SDK_NOT_FOUND, 404, "Not found.")
+    X(SDK_NOT_FOUND, 404, "Not found.")                                                     \
+    X(SDK_VISITOR_SESSION_REQUIRED, 403,                                                    \
+      "Start a visitor session with this context token first.")                             \
+    X(SDK_CONVERSATION_CLOSED, 409, "The conversation is closed.")                          \
+    X(SDK_CALL_ENDED, 409, "The call has already ended.")
 
 typedef enum {
 #define RN_ERR_ENUM(code, status, message) RN_##code,
