@@ -31,6 +31,14 @@
 #define STREAK_MAX 64
 #define STORE_RETRY_MS 1000
 #define FINISH_TRIES 3
+#define RECORD_BATCH 32
+
+/* An attempt waiting for the recorder; lives on the worker's stack. */
+typedef struct record_req {
+    wh_finish_item *item;
+    bool done;
+    struct record_req *next;
+} record_req;
 
 struct rn_dispatcher {
     rn_app *app;
@@ -39,6 +47,21 @@ struct rn_dispatcher {
     wh_schedule schedule;
     wh_policy policy;
     long long lease_ms;
+
+    /* SQLite has one writer at a time, and a connection that finds the
+     * write lock taken sleeps in steps of milliseconds (the busy handler).
+     * Our threads queue for it here instead, where a release wakes the next
+     * one at once. Unused on PostgreSQL, where rows are locked separately. */
+    bool serialise_writes;
+    pthread_mutex_t write_lock;
+    /* ...and they record their attempts through one thread, which commits
+     * everything that queued up meanwhile in one transaction. */
+    pthread_mutex_t rec_lock;
+    pthread_cond_t rec_work, rec_done;
+    record_req *rec_head, *rec_tail;
+    bool rec_stop;
+    pthread_t recorder;
+    bool recorder_started;
 
     pthread_mutex_t lock;
     pthread_cond_t work; /* workers: a job was queued, or stopping */
@@ -89,6 +112,18 @@ static void warn_store(const char *what, rn_db *db)
     json_decref(f);
 }
 
+static void write_begin(rn_dispatcher *d)
+{
+    if (d->serialise_writes)
+        pthread_mutex_lock(&d->write_lock);
+}
+
+static void write_end(rn_dispatcher *d)
+{
+    if (d->serialise_writes)
+        pthread_mutex_unlock(&d->write_lock);
+}
+
 /* ---- one job ------------------------------------------------------------ */
 
 typedef struct {
@@ -124,23 +159,110 @@ static int job_send(worker_ctx *w, const wh_job *job, const wh_job_data *data,
     return rc;
 }
 
-/* Records the attempt, retrying a failing store briefly. The lease covers
+/* Records one attempt, retrying a failing store briefly. The lease covers
  * us: if every try fails, the delivery is attempted again later. */
-static int job_record(worker_ctx *w, rn_db *db, const wh_job *job, bool ok,
-                      const rn_send_result *res, wh_outcome *out, wh_job *next, bool *has_next)
+static int record_direct(rn_dispatcher *d, rn_db *db, wh_finish_item *it)
 {
-    rn_dispatcher *d = w->d;
-    bool want_next = !is_stopping(d);
     for (int i = 0; i < FINISH_TRIES; i++) {
-        long long lease = rn_now_ms() + d->lease_ms;
-        int rc = wh_finish_and_next(db, job, ok, res, &d->policy, randombytes_random(), out,
-                                    lease, want_next ? next : NULL, has_next);
-        if (rc >= 0)
-            return rc;
+        write_begin(d);
+        it->rc = wh_finish_and_next(db, it->job, it->send_ok, it->res, &d->policy, it->rnd,
+                                    it->out, it->lease_until, it->next, it->has_next);
+        write_end(d);
+        if (it->rc >= 0)
+            return it->rc;
         warn_store("record attempt", db);
         sleep_ms(100 << i);
     }
     return -1;
+}
+
+/* SQLite: hands the attempt to the recorder thread and waits for it. */
+static int record_batched(rn_dispatcher *d, wh_finish_item *it)
+{
+    record_req req = {.item = it};
+    pthread_mutex_lock(&d->rec_lock);
+    if (d->rec_tail)
+        d->rec_tail->next = &req;
+    else
+        d->rec_head = &req;
+    d->rec_tail = &req;
+    pthread_cond_signal(&d->rec_work);
+    while (!req.done)
+        pthread_cond_wait(&d->rec_done, &d->rec_lock);
+    pthread_mutex_unlock(&d->rec_lock);
+    return it->rc;
+}
+
+static int job_record(worker_ctx *w, rn_db *db, const wh_job *job, bool ok,
+                      const rn_send_result *res, wh_outcome *out, wh_job *next, bool *has_next)
+{
+    rn_dispatcher *d = w->d;
+    wh_finish_item it = {.job = job,
+                         .send_ok = ok,
+                         .res = res,
+                         .rnd = randombytes_random(),
+                         .lease_until = rn_now_ms() + d->lease_ms,
+                         .next = is_stopping(d) ? NULL : next,
+                         .has_next = has_next,
+                         .out = out,
+                         .rc = -1};
+    *has_next = false;
+    return d->serialise_writes ? record_batched(d, &it) : record_direct(d, db, &it);
+}
+
+/* ---- the recorder (SQLite) ---------------------------------------------- */
+
+/* Takes up to RECORD_BATCH queued requests; false when stopped and empty. */
+static int recorder_take(rn_dispatcher *d, record_req **reqs)
+{
+    pthread_mutex_lock(&d->rec_lock);
+    while (!d->rec_head && !d->rec_stop)
+        pthread_cond_wait(&d->rec_work, &d->rec_lock);
+    int n = 0;
+    while (d->rec_head && n < RECORD_BATCH) {
+        reqs[n++] = d->rec_head;
+        d->rec_head = d->rec_head->next;
+    }
+    if (!d->rec_head)
+        d->rec_tail = NULL;
+    pthread_mutex_unlock(&d->rec_lock);
+    return n;
+}
+
+/* Records a batch in one transaction, or one by one if that fails. */
+static void recorder_write(rn_dispatcher *d, record_req **reqs, int n)
+{
+    wh_finish_item items[RECORD_BATCH];
+    for (int i = 0; i < n; i++)
+        items[i] = *reqs[i]->item;
+    rn_db *db = rn_pool_acquire(d->pool);
+    write_begin(d);
+    int rc = wh_finish_many(db, &d->policy, items, n);
+    write_end(d);
+    if (rc != 0)
+        warn_store("record attempts", db);
+    for (int i = 0; i < n; i++) {
+        if (rc != 0)
+            record_direct(d, db, &items[i]);
+        reqs[i]->item->rc = items[i].rc;
+    }
+    rn_pool_release(d->pool, db);
+}
+
+static void *recorder_main(void *arg)
+{
+    rn_dispatcher *d = arg;
+    record_req *reqs[RECORD_BATCH];
+    int n;
+    while ((n = recorder_take(d, reqs)) > 0) {
+        recorder_write(d, reqs, n);
+        pthread_mutex_lock(&d->rec_lock);
+        for (int i = 0; i < n; i++)
+            reqs[i]->done = true;
+        pthread_cond_broadcast(&d->rec_done);
+        pthread_mutex_unlock(&d->rec_lock);
+    }
+    return NULL;
 }
 
 static void job_report(const wh_job *job, const rn_send_result *res, const wh_outcome *out)
@@ -170,8 +292,11 @@ static bool job_run(worker_ctx *w, const wh_job *job, wh_job *next)
     wh_job_data data;
     int found = wh_job_load(db, job, &data);
     bool has_next = false;
-    if (found == 1)
+    if (found == 1) {
+        write_begin(d);
         wh_abandon(db, job, d->node);
+        write_end(d);
+    }
     if (found != 0) {
         if (found < 0)
             warn_store("load delivery", db);
@@ -225,7 +350,9 @@ static void *worker_main(void *arg)
             job = next;
             if (is_stopping(d) || ++streak >= STREAK_MAX) {
                 rn_db *db = rn_pool_acquire(d->pool);
+                write_begin(d);
                 wh_release(db, d->node, &job, 1);
+                write_end(d);
                 rn_pool_release(d->pool, db);
                 break;
             }
@@ -249,7 +376,9 @@ static int pump_claim(rn_dispatcher *d, rn_db *db)
         return 0;
     wh_job jobs[WORKERS];
     long long now = rn_now_ms();
+    write_begin(d);
     int n = wh_claim(db, d->node, now, now + d->lease_ms, jobs, free_slots);
+    write_end(d);
     if (n <= 0)
         return n;
     pthread_mutex_lock(&d->lock);
@@ -264,7 +393,9 @@ static int pump_claim(rn_dispatcher *d, rn_db *db)
 static long pump_round(rn_dispatcher *d)
 {
     rn_db *db = rn_pool_acquire(d->pool);
+    write_begin(d);
     int fanned = wh_fanout(db, FANOUT_BATCH);
+    write_end(d);
     if (fanned < 0)
         warn_store("fan out events", db);
     int claimed = pump_claim(d, db);
@@ -299,7 +430,9 @@ static void pump_release_queued(rn_dispatcher *d)
     if (n == 0)
         return;
     rn_db *db = rn_pool_acquire(d->pool);
+    write_begin(d);
     wh_release(db, d->node, left, n);
+    write_end(d);
     rn_pool_release(d->pool, db);
 }
 
@@ -331,10 +464,11 @@ static int dispatcher_prepare(rn_dispatcher *d, rn_app *app, char *err, size_t e
     /* Longer than any attempt can take (DNS, connect and transfer are each
      * bounded by the timeout), so a live node never loses a claim. */
     d->lease_ms = 2 * app->cfg.webhook_timeout_ms + 10000;
-    d->pool = rn_pool_open(app->cfg.database_url, WORKERS + 1, err, errlen);
+    d->pool = rn_pool_open(app->cfg.database_url, WORKERS + 2, err, errlen);
     if (!d->pool)
         return -1;
-    if (rn_pool_dialect(d->pool) == RN_DB_SQLITE) {
+    d->serialise_writes = rn_pool_dialect(d->pool) == RN_DB_SQLITE;
+    if (d->serialise_writes) {
         /* One node on SQLite: claims left by a killed predecessor are ours. */
         rn_db *db = rn_pool_acquire(d->pool);
         wh_release_all(db);
@@ -345,6 +479,11 @@ static int dispatcher_prepare(rn_dispatcher *d, rn_app *app, char *err, size_t e
 
 static int dispatcher_spawn(rn_dispatcher *d)
 {
+    if (d->serialise_writes) {
+        if (pthread_create(&d->recorder, NULL, recorder_main, d) != 0)
+            return -1;
+        d->recorder_started = true;
+    }
     for (int i = 0; i < WORKERS; i++) {
         if (pthread_create(&d->workers[i], NULL, worker_main, d) != 0)
             return -1;
@@ -364,6 +503,10 @@ rn_dispatcher *rn_dispatcher_start(rn_app *app, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_init(&d->write_lock, NULL);
+    pthread_mutex_init(&d->rec_lock, NULL);
+    pthread_cond_init(&d->rec_work, NULL);
+    pthread_cond_init(&d->rec_done, NULL);
     pthread_cond_init(&d->work, NULL);
     pthread_cond_init(&d->wake, NULL);
     if (dispatcher_prepare(d, app, err, errlen) != 0) {
@@ -402,9 +545,20 @@ void rn_dispatcher_stop(rn_dispatcher *d)
         pthread_join(d->pump, NULL);
     for (int i = 0; i < d->nworkers; i++)
         pthread_join(d->workers[i], NULL);
+    /* Only now: the workers' last attempts went through the recorder. */
+    pthread_mutex_lock(&d->rec_lock);
+    d->rec_stop = true;
+    pthread_cond_broadcast(&d->rec_work);
+    pthread_mutex_unlock(&d->rec_lock);
+    if (d->recorder_started)
+        pthread_join(d->recorder, NULL);
     if (d->pool)
         rn_pool_close(d->pool);
     pthread_mutex_destroy(&d->lock);
+    pthread_mutex_destroy(&d->write_lock);
+    pthread_mutex_destroy(&d->rec_lock);
+    pthread_cond_destroy(&d->rec_work);
+    pthread_cond_destroy(&d->rec_done);
     pthread_cond_destroy(&d->work);
     pthread_cond_destroy(&d->wake);
     free(d);

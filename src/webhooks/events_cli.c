@@ -2,7 +2,8 @@
  * events_cli.c — `ringnity events emit`: appends sample events to a
  * tenant's outbox, the way a real change would (rn_event_emit), so the
  * dispatcher of a running `ringnity serve` delivers them. For benchmarks
- * and demos; --rate paces them to measure latency rather than backlog.
+ * and demos; --rate paces them to measure latency rather than backlog, and a
+ * comma-separated --type list is used round robin.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,18 @@
 
 #define EMIT_BATCH 500
 #define EMIT_TICK_MS 20
+#define EMIT_TRIES 20
 
 enum { EMIT_USAGE = 1, EMIT_NOT_FOUND = 2, EMIT_STORE = 3 };
 
+#define EMIT_TYPES_MAX 16
+
 typedef struct {
     long long count, rate;
-    const char *type;
+    const char *type;                   /* as given: one type or a comma list */
+    char types[EMIT_TYPES_MAX][64];     /* the list, used in turn */
+    int ntypes;
+    long long emitted;
     char tenant_id[48];
     char first[48], last[48];
 } emit_job;
@@ -38,23 +45,46 @@ static void sleep_until(long long mono_ms)
     nanosleep(&ts, NULL);
 }
 
-/* Emits n events in one transaction. 0 or -1. */
-static int emit_batch(rn_db *db, emit_job *j, long long n)
+/* Emits n events in one transaction. 0, or -1 with the error on db. */
+static int emit_once(rn_db *db, emit_job *j, long long n)
 {
     if (rn_db_begin(db) != 0)
         return -1;
+    char first[48] = "", last[48] = "";
     for (long long i = 0; i < n; i++) {
-        json_t *data = wh_event_sample(j->type);
-        int rc = rn_event_emit(db, j->tenant_id, j->type, data, j->last, sizeof j->last);
+        const char *type = j->types[(j->emitted + i) % j->ntypes];
+        json_t *data = wh_event_sample(type);
+        int rc = rn_event_emit(db, j->tenant_id, type, data, last, sizeof last);
         json_decref(data);
         if (rc != 0) {
             rn_db_rollback(db);
             return -1;
         }
-        if (!j->first[0])
-            snprintf(j->first, sizeof j->first, "%s", j->last);
+        if (!first[0])
+            snprintf(first, sizeof first, "%s", last);
     }
-    return rn_db_commit(db);
+    if (rn_db_commit(db) != 0)
+        return -1;
+    if (!j->first[0])
+        snprintf(j->first, sizeof j->first, "%s", first);
+    snprintf(j->last, sizeof j->last, "%s", last);
+    j->emitted += n;
+    return 0;
+}
+
+/* Retries a batch the store was too busy for (SQLite: other writers held
+ * the lock longer than its busy timeout). */
+static int emit_batch(rn_db *db, emit_job *j, long long n)
+{
+    for (int i = 0; i < EMIT_TRIES; i++) {
+        if (emit_once(db, j, n) == 0)
+            return 0;
+        if (rn_db_last_error(db) != RN_DB_ERR_BUSY)
+            return -1;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 50000000L};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
 }
 
 static int emit_all(rn_db *db, emit_job *j)
@@ -82,11 +112,31 @@ static int parse_numbers(const rn_cli_args *a, const rn_cli_option *opts, emit_j
         fprintf(stderr, "ringnity: --count takes 1..10000000 and --rate 1..1000000\n");
         return -1;
     }
-    if (!rn_event_type_known(j->type)) {
-        fprintf(stderr, "ringnity: unknown event type \"%s\"\n", j->type);
-        return -1;
-    }
     return 0;
+}
+
+/* Splits --type "a,b,c" into j->types, each a known event type. */
+static int parse_types(emit_job *j)
+{
+    const char *p = j->type;
+    while (*p && j->ntypes < EMIT_TYPES_MAX) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof j->types[0])
+            break;
+        memcpy(j->types[j->ntypes], p, n);
+        j->types[j->ntypes][n] = '\0';
+        if (!rn_event_type_known(j->types[j->ntypes]))
+            break;
+        j->ntypes++;
+        p += n;
+        if (*p == ',' && *++p == '\0')
+            break;
+    }
+    if (*p == '\0' && j->ntypes > 0)
+        return 0;
+    fprintf(stderr, "ringnity: --type takes known event types, comma separated (at most %d)\n",
+            EMIT_TYPES_MAX);
+    return -1;
 }
 
 static int resolve_tenant(rn_db *db, const char *slug, emit_job *j)
@@ -116,7 +166,7 @@ int rn_cli_events_emit(int argc, char **argv)
 {
     static const rn_cli_option opts[] = {
         {"tenant", false, true, "tenant slug"},
-        {"type", false, true, "event type, e.g. contact.updated"},
+        {"type", false, true, "event type, or several comma separated (used in turn)"},
         {"count", false, false, "how many events (default 1)"},
         {"rate", false, false, "events per second (default: as fast as possible)"},
         {0}};
@@ -125,7 +175,7 @@ int rn_cli_events_emit(int argc, char **argv)
     if (p != 0)
         return p > 0 ? 0 : EMIT_USAGE;
     emit_job j = {.type = rn_cli_get(&a, opts, "type")};
-    if (parse_numbers(&a, opts, &j) != 0)
+    if (parse_numbers(&a, opts, &j) != 0 || parse_types(&j) != 0)
         return EMIT_USAGE;
     rn_app app;
     char err[512];

@@ -239,6 +239,7 @@ int wh_abandon(rn_db *db, const wh_job *job, const char *node)
 
 typedef struct {
     bool enabled;
+    long long failures_before;
     long long failures; /* consecutive, after this attempt */
     const char *delivery_status;
     bool final;
@@ -270,7 +271,7 @@ static void finish_decide(const wh_job *job, bool send_ok, const rn_send_result 
                           const wh_policy *p, uint32_t rnd, finish_plan *plan, wh_outcome *out)
 {
     long long now = rn_now_ms();
-    plan->failures = send_ok ? 0 : plan->failures + 1;
+    plan->failures = send_ok ? 0 : plan->failures_before + 1;
     plan->final = true;
     plan->delivery_status = send_ok ? "succeeded" : "failed";
     out->status = plan->delivery_status;
@@ -346,6 +347,8 @@ static int finish_promote(rn_db *db, const wh_job *job, const char *node,
 
 static int finish_destination(rn_db *db, const wh_job *job, const finish_plan *plan)
 {
+    if (!plan->disable_reason && plan->failures == plan->failures_before)
+        return 0; /* the common case, a success after a success: nothing to write */
     if (!plan->disable_reason)
         return rn_db_exec(db,
                           "UPDATE webhooks SET consecutive_failures = $3"
@@ -384,7 +387,7 @@ static int finish_steps(rn_db *db, const wh_job *job, bool send_ok, const rn_sen
                         const finish_next *fn)
 {
     finish_plan plan = {0};
-    int found = finish_lock(db, job, &plan.enabled, &plan.failures);
+    int found = finish_lock(db, job, &plan.enabled, &plan.failures_before);
     if (found != 0)
         return found;
     finish_decide(job, send_ok, res, p, rnd, &plan, out);
@@ -449,6 +452,31 @@ int wh_finish_and_next(rn_db *db, const wh_job *job, bool send_ok, const rn_send
 {
     finish_next fn = {.lease_until = lease_until, .next = next, .has_next = has_next};
     return finish_run(db, job, send_ok, res, p, rnd, out, &fn);
+}
+
+int wh_finish_many(rn_db *db, const wh_policy *p, wh_finish_item *items, int n)
+{
+    if (rn_db_begin(db) != 0)
+        return -1;
+    bool failed = false;
+    for (int i = 0; i < n && !failed; i++) {
+        wh_finish_item *it = &items[i];
+        finish_next fn = {.lease_until = it->lease_until, .next = it->next,
+                          .has_next = it->has_next};
+        memset(it->out, 0, sizeof *it->out);
+        if (it->has_next)
+            *it->has_next = false;
+        it->rc = finish_steps(db, it->job, it->send_ok, it->res, p, it->rnd, it->out, &fn);
+        failed = it->rc < 0;
+    }
+    if (!failed && rn_db_commit(db) == 0)
+        return 0;
+    if (failed)
+        rn_db_rollback(db);
+    for (int i = 0; i < n; i++)
+        if (items[i].has_next)
+            *items[i].has_next = false;
+    return -1;
 }
 
 /* ---- destination changes ------------------------------------------------ */

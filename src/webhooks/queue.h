@@ -87,6 +87,26 @@ int wh_finish_and_next(rn_db *db, const wh_job *job, bool send_ok, const rn_send
                        const wh_policy *p, uint32_t rnd, wh_outcome *out,
                        long long lease_until, wh_job *next, bool *has_next);
 
+/* One attempt to record in a batch: the arguments of wh_finish_and_next
+ * (next NULL: do not claim the next delivery), and its own result. */
+typedef struct {
+    const wh_job *job;
+    bool send_ok;
+    const rn_send_result *res;
+    uint32_t rnd;
+    long long lease_until;
+    wh_job *next;
+    bool *has_next;
+    wh_outcome *out;
+    int rc; /* 0 recorded, 1 destination deleted meanwhile */
+} wh_finish_item;
+
+/* Records n attempts in one transaction: SQLite's group commit, where one
+ * commit costs about as much as the statements of several attempts. Returns
+ * 0 (each item's rc says what happened to it), or -1 when the transaction
+ * failed and nothing was recorded: finish the items one by one. */
+int wh_finish_many(rn_db *db, const wh_policy *p, wh_finish_item *items, int n);
+
 /* Puts a re-enabled destination's head back in line at once. */
 int wh_queue_resume(rn_db *db, const char *tenant_id, const char *webhook_id, long long now);
 /* Deletes a destination's queue and attempt log (inside the caller's

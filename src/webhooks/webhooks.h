@@ -26,7 +26,7 @@ void rn_webhooks_deliveries(rn_req *r);
 void rn_webhooks_test(rn_req *r);
 void rn_webhooks_redeliver(rn_req *r);
 
-/* `ringnity events emit --tenant SLUG --type T [--count N] [--rate R]`:
+/* `ringnity events emit --tenant SLUG --type T[,T2...] [--count N] [--rate R]`:
  * appends sample events to the outbox (for benchmarks and demos). */
 int rn_cli_events_emit(int argc, char **argv);
 

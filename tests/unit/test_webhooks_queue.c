@@ -544,6 +544,57 @@ static void job_load_returns_the_outbox_bytes(void **state)
     wh_job_data_free(&data);
 }
 
+static void finish_many_records_a_batch_in_one_transaction(void **state)
+{
+    NEED_STORE(state);
+    add_hook(f, "wh_a", "[\"*\"]", 1);
+    add_hook(f, "wh_b", "[\"*\"]", 1);
+    add_hook(f, "wh_c", "[\"*\"]", 1);
+    char e1[48], e2[48];
+    emit(f, "ticket.created", e1);
+    emit(f, "ticket.updated", e2);
+    wh_fanout(f->db, 100);
+    wh_job jobs[3];
+    assert_int_equal(claim(f, "node_a", rn_now_ms(), jobs, 3), 3);
+    rn_db_exec(f->db, "DELETE FROM webhooks WHERE tenant_id = $1 AND id = 'wh_c'",
+               RN_PARAMS(RN_T(f->tenant)));
+    rn_send_result ok = answer(200, -1), bad = answer(500, -1);
+    wh_outcome out[3];
+    wh_job next[3];
+    bool has_next[3] = {true, true, true};
+    wh_finish_item items[3];
+    for (int i = 0; i < 3; i++) {
+        const char *hook = jobs[i].webhook_id;
+        bool is_a = strcmp(hook, "wh_a") == 0;
+        items[i] = (wh_finish_item){.job = &jobs[i], .send_ok = strcmp(hook, "wh_b") != 0,
+                                    .res = strcmp(hook, "wh_b") != 0 ? &ok : &bad,
+                                    .lease_until = rn_now_ms() + 30000,
+                                    .next = is_a ? &next[i] : NULL, .has_next = &has_next[i],
+                                    .out = &out[i], .rc = -1};
+    }
+    assert_int_equal(wh_finish_many(f->db, &f->policy, items, 3), 0);
+    for (int i = 0; i < 3; i++) {
+        const char *hook = jobs[i].webhook_id;
+        if (strcmp(hook, "wh_a") == 0) {
+            assert_int_equal(items[i].rc, 0);
+            assert_string_equal(out[i].status, "succeeded");
+            assert_true(has_next[i]);
+            assert_string_equal(next[i].event_id, e2);
+        } else if (strcmp(hook, "wh_b") == 0) {
+            assert_int_equal(items[i].rc, 0);
+            assert_string_equal(out[i].status, "pending");
+            assert_false(has_next[i]);
+        } else {
+            assert_int_equal(items[i].rc, 1);
+            assert_false(has_next[i]);
+        }
+    }
+    assert_string_equal(status_of(f, "wh_a", e1), "succeeded");
+    assert_string_equal(status_of(f, "wh_b", e1), "pending");
+    assert_string_equal(status_of(f, "wh_b", e2), "queued");
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM webhook_attempts WHERE tenant_id = $1"), 2);
+}
+
 /* ---- concurrency -------------------------------------------------------- */
 
 typedef struct {
@@ -705,6 +756,7 @@ static void fanout_racing_finishes_never_strands_a_queued_row(void **state)
                 a_lost_lease_records_the_attempt_but_leaves_the_queue_alone, fresh),         \
             cmocka_unit_test_setup(a_deleted_destination_leaves_nothing_to_finish, fresh),   \
             cmocka_unit_test_setup(job_load_returns_the_outbox_bytes, fresh),                \
+            cmocka_unit_test_setup(finish_many_records_a_batch_in_one_transaction, fresh),   \
             cmocka_unit_test_setup(concurrent_claims_never_hand_out_a_head_twice, fresh),    \
             cmocka_unit_test_setup(fanout_racing_finishes_never_strands_a_queued_row, fresh), \
     }

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Webhook dispatcher benchmark (issue 6). Loopback only.
+#
+# 10 receivers (one node process, 10 HTTP servers on 127.0.0.1) and 10
+# destinations, destination i subscribed to event type i only, so every event
+# is one delivery. Two phases of BENCH_EVENTS events each (default 50,000),
+# written to the outbox by `ringnity events emit` (the 10 types in turn):
+#
+#   burst:  all events as fast as the emitters can write them; reports
+#           deliveries/s from the first write to the last delivery.
+#   paced:  BENCH_RATE events/s in total (default 2,000); reports the
+#           event-to-delivery latency p50/p99 (receiver clock minus the
+#           event's createdAt, same machine) and the achieved rate.
+#
+# Also the server's peak RSS. BENCH_DATABASE_URL=postgres://... runs it on
+# PostgreSQL (a database you can throw away); default a fresh SQLite file.
+# RINGNITY_LOG_LEVEL defaults to warn (lib.sh); set info to include the
+# per-attempt log line in the cost.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+EVENTS=${BENCH_EVENTS:-50000}
+RATE=${BENCH_RATE:-2000}
+RECEIVERS=10
+TYPES=(conversation.created conversation.message.received conversation.closed ticket.created
+       ticket.updated contact.created contact.updated agent.presence.changed call.started
+       call.ended)
+export RINGNITY_WEBHOOK_ALLOW_PRIVATE_NETWORKS=1
+
+# ---- receivers -----------------------------------------------------------------
+cat > "$BENCH_TMP/receivers.mjs" <<'NODE'
+import http from 'node:http';
+import { writeFileSync } from 'node:fs';
+const [count, outFile] = [Number(process.argv[2]), process.argv[3]];
+let lat = [], first = 0, last = 0, bad = 0;
+const listen = (srv) => new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv.address().port)));
+const ports = [];
+for (let i = 0; i < count; i++) {
+  const srv = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const now = Date.now();
+      try {
+        lat.push(now - Date.parse(JSON.parse(Buffer.concat(chunks)).createdAt));
+      } catch { bad++; }
+      if (!first) first = now;
+      last = now;
+      res.end('ok');
+    });
+  });
+  srv.keepAliveTimeout = 60000;
+  ports.push(await listen(srv));
+}
+const pct = (s, p) => (s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : 0);
+const control = http.createServer((req, res) => {
+  if (req.url === '/reset') { lat = []; first = 0; last = 0; bad = 0; }
+  const s = [...lat].sort((a, b) => a - b);
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify({ count: lat.length, bad, first, last, p50: pct(s, 50), p99: pct(s, 99),
+    max: s.length ? s[s.length - 1] : 0 }));
+});
+writeFileSync(outFile, JSON.stringify({ ports, control: await listen(control) }));
+NODE
+node "$BENCH_TMP/receivers.mjs" "$RECEIVERS" "$BENCH_TMP/receivers.json" &
+BENCH_PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$BENCH_TMP/receivers.json" ] && break; sleep 0.1; done
+CONTROL="http://127.0.0.1:$(jq -r .control "$BENCH_TMP/receivers.json")"
+mapfile -t PORTS < <(jq -r '.ports[]' "$BENCH_TMP/receivers.json")
+
+# ---- server and destinations -------------------------------------------------------
+start_ringnity "${BENCH_DATABASE_URL:-}"
+for i in $(seq 0 $((RECEIVERS - 1))); do
+  curl -fsS -o /dev/null -X POST "$RN_URL/api/server/webhooks" -H "Authorization: Bearer $RN_KEY" \
+    -H 'Content-Type: application/json' \
+    -d "{\"name\":\"bench $i\",\"url\":\"http://127.0.0.1:${PORTS[$i]}/hook\",\"events\":[\"${TYPES[$i]}\"]}"
+done
+
+PEAK_RSS=0
+sample_rss() { local r; r=$(rss_mb "$RN_PID"); PEAK_RSS=$(awk -v a="$PEAK_RSS" -v b="$r" 'BEGIN{print (b>a?b:a)}'); }
+
+# emit_all EXTRA_ARGS...: one emitter writing EVENTS events, the 10 types in
+# turn (one process: on SQLite, ten writers would mostly measure lock
+# contention between processes). A failure leaves $BENCH_TMP/emit-failed.
+emit_all() {
+  local types; types=$(IFS=,; echo "${TYPES[*]}")
+  "$BIN" events emit --tenant bench --type "$types" --count "$EVENTS" "$@" >/dev/null ||
+    touch "$BENCH_TMP/emit-failed"
+}
+
+# wait_deliveries N: waits (sampling RSS) until the receivers got N deliveries.
+wait_deliveries() {
+  local deadline=$((SECONDS + 600))
+  while [ "$(curl -fsS "$CONTROL/stats" | jq .count)" -lt "$1" ]; do
+    [ ! -e "$BENCH_TMP/emit-failed" ] || { echo "bench: an emitter failed" >&2; return 1; }
+    sample_rss
+    [ $SECONDS -lt $deadline ] || { echo "bench: deliveries stalled" >&2; tail -5 "$BENCH_TMP/server.log" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+store=$([ -n "${BENCH_DATABASE_URL:-}" ] && echo postgres || echo sqlite)
+echo "webhooks bench: $EVENTS events per phase, $RECEIVERS receivers, store $store, $(nproc) cores"
+
+# ---- phase 1: burst ------------------------------------------------------------------
+curl -fsS -o /dev/null "$CONTROL/reset"
+t0=$(date +%s%3N)
+emit_all & EMITTER=$!
+wait_deliveries "$EVENTS"
+wait $EMITTER
+stats=$(curl -fsS "$CONTROL/stats")
+last=$(jq .last <<<"$stats")
+burst_rate=$(awk -v n="$EVENTS" -v ms="$((last - t0))" 'BEGIN{printf "%.0f", n * 1000 / ms}')
+printf 'burst   %6d deliveries in %6.2f s  = %6s deliveries/s   (latency p50 %s ms, p99 %s ms: queueing)\n' \
+  "$EVENTS" "$(awk -v ms="$((last - t0))" 'BEGIN{print ms/1000}')" "$burst_rate" \
+  "$(jq .p50 <<<"$stats")" "$(jq .p99 <<<"$stats")"
+
+# ---- phase 2: paced ---------------------------------------------------------------------
+curl -fsS -o /dev/null "$CONTROL/reset"
+t0=$(date +%s%3N)
+emit_all --rate "$RATE" & EMITTER=$!
+wait_deliveries "$EVENTS"
+wait $EMITTER
+stats=$(curl -fsS "$CONTROL/stats")
+first=$(jq .first <<<"$stats"); last=$(jq .last <<<"$stats")
+paced_rate=$(awk -v n="$EVENTS" -v ms="$((last - first))" 'BEGIN{printf "%.0f", n * 1000 / ms}')
+printf 'paced   %6d deliveries at %5s/s offered = %6s deliveries/s   latency p50 %s ms  p99 %s ms  max %s ms\n' \
+  "$EVENTS" "$RATE" "$paced_rate" "$(jq .p50 <<<"$stats")" "$(jq .p99 <<<"$stats")" \
+  "$(jq .max <<<"$stats")"
+sample_rss
+printf 'server  peak RSS %s MB (now %s MB); bad bodies %s\n' "$PEAK_RSS" "$(rss_mb "$RN_PID")" \
+  "$(jq .bad <<<"$stats")"
