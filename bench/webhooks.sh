@@ -52,7 +52,8 @@ for (let i = 0; i < count; i++) {
   srv.keepAliveTimeout = 60000;
   ports.push(await listen(srv));
 }
-const pct = (s, p) => (s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : 0);
+const pct = (s, p) =>
+  (s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : 0);
 const control = http.createServer((req, res) => {
   if (req.url === '/reset') { lat = []; first = 0; last = 0; bad = 0; }
   const s = [...lat].sort((a, b) => a - b);
@@ -71,13 +72,17 @@ mapfile -t PORTS < <(jq -r '.ports[]' "$BENCH_TMP/receivers.json")
 # ---- server and destinations -------------------------------------------------------
 start_ringnity "${BENCH_DATABASE_URL:-}"
 for i in $(seq 0 $((RECEIVERS - 1))); do
-  curl -fsS -o /dev/null -X POST "$RN_URL/api/server/webhooks" -H "Authorization: Bearer $RN_KEY" \
-    -H 'Content-Type: application/json' \
-    -d "{\"name\":\"bench $i\",\"url\":\"http://127.0.0.1:${PORTS[$i]}/hook\",\"events\":[\"${TYPES[$i]}\"]}"
+  body=$(jq -nc --arg n "bench $i" --arg u "http://127.0.0.1:${PORTS[$i]}/hook" \
+    --arg t "${TYPES[$i]}" '{name: $n, url: $u, events: [$t]}')
+  curl -fsS -o /dev/null -X POST "$RN_URL/api/server/webhooks" \
+    -H "Authorization: Bearer $RN_KEY" -H 'Content-Type: application/json' -d "$body"
 done
 
 PEAK_RSS=0
-sample_rss() { local r; r=$(rss_mb "$RN_PID"); PEAK_RSS=$(awk -v a="$PEAK_RSS" -v b="$r" 'BEGIN{print (b>a?b:a)}'); }
+sample_rss() {
+  local r; r=$(rss_mb "$RN_PID")
+  PEAK_RSS=$(awk -v a="$PEAK_RSS" -v b="$r" 'BEGIN { print (b > a ? b : a) }')
+}
 
 # emit_all EXTRA_ARGS...: one emitter writing EVENTS events, the 10 types in
 # turn (one process: on SQLite, ten writers would mostly measure lock
@@ -94,7 +99,11 @@ wait_deliveries() {
   while [ "$(curl -fsS "$CONTROL/stats" | jq .count)" -lt "$1" ]; do
     [ ! -e "$BENCH_TMP/emit-failed" ] || { echo "bench: an emitter failed" >&2; return 1; }
     sample_rss
-    [ $SECONDS -lt $deadline ] || { echo "bench: deliveries stalled" >&2; tail -5 "$BENCH_TMP/server.log" >&2; return 1; }
+    if [ $SECONDS -ge $deadline ]; then
+      echo "bench: deliveries stalled" >&2
+      tail -5 "$BENCH_TMP/server.log" >&2
+      return 1
+    fi
     sleep 0.2
   done
 }
@@ -111,7 +120,7 @@ wait $EMITTER
 stats=$(curl -fsS "$CONTROL/stats")
 last=$(jq .last <<<"$stats")
 burst_rate=$(awk -v n="$EVENTS" -v ms="$((last - t0))" 'BEGIN{printf "%.0f", n * 1000 / ms}')
-printf 'burst   %6d deliveries in %6.2f s  = %6s deliveries/s   (latency p50 %s ms, p99 %s ms: queueing)\n' \
+printf 'burst  %6d deliveries in %6.2f s = %6s deliveries/s (p50 %s ms, p99 %s ms: backlog)\n' \
   "$EVENTS" "$(awk -v ms="$((last - t0))" 'BEGIN{print ms/1000}')" "$burst_rate" \
   "$(jq .p50 <<<"$stats")" "$(jq .p99 <<<"$stats")"
 
@@ -124,7 +133,7 @@ wait $EMITTER
 stats=$(curl -fsS "$CONTROL/stats")
 first=$(jq .first <<<"$stats"); last=$(jq .last <<<"$stats")
 paced_rate=$(awk -v n="$EVENTS" -v ms="$((last - first))" 'BEGIN{printf "%.0f", n * 1000 / ms}')
-printf 'paced   %6d deliveries at %5s/s offered = %6s deliveries/s   latency p50 %s ms  p99 %s ms  max %s ms\n' \
+printf 'paced  %6d deliveries, %s/s offered = %6s deliveries/s  p50 %s ms p99 %s ms max %s ms\n' \
   "$EVENTS" "$RATE" "$paced_rate" "$(jq .p50 <<<"$stats")" "$(jq .p99 <<<"$stats")" \
   "$(jq .max <<<"$stats")"
 sample_rss

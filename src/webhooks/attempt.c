@@ -90,7 +90,7 @@ static int next_number(rn_db *db, const wh_attempt_row *a)
 
 int wh_attempt_insert(rn_db *db, const wh_attempt_row *a, char *id_out, int *number)
 {
-    int n = next_number(db, a);
+    int n = a->number > 0 ? a->number : next_number(db, a);
     if (n < 1)
         return -1;
     rn_id_new("dlv", id_out, 48);

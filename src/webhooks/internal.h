@@ -123,6 +123,7 @@ typedef struct {
     const char *status; /* "succeeded" | "pending" | "failed" */
     const rn_send_result *res;
     long long next_attempt_at; /* ms, or 0 */
+    int number;                /* the attempt number, or 0 to look it up */
 } wh_attempt_row;
 
 /* Inserts the row with the next attempt number for (webhook, event);

@@ -247,21 +247,25 @@ typedef struct {
     char reason[96];
 } finish_plan;
 
-static int finish_lock(rn_db *db, const wh_job *job, bool *enabled, long long *failures)
+/* Locks the destination row and reads what the decision needs, plus the
+ * number this attempt gets, in one round trip. 0, 1 when absent, or -1. */
+#define FINISH_LOCK                                                                        \
+    "SELECT enabled, consecutive_failures, (SELECT COALESCE(MAX(attempt), 0)"            \
+    " FROM webhook_attempts WHERE tenant_id = $1 AND webhook_id = $2 AND event_id = $3)" \
+    " FROM webhooks WHERE tenant_id = $1 AND id = $2"
+
+static int finish_lock(rn_db *db, const wh_job *job, finish_plan *plan, int *number)
 {
     rn_rows *rows = rn_db_query(
-        db,
-        is_pg(db) ? "SELECT enabled, consecutive_failures FROM webhooks"
-                    " WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
-                  : "SELECT enabled, consecutive_failures FROM webhooks"
-                    " WHERE tenant_id = $1 AND id = $2",
-        RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id)));
+        db, is_pg(db) ? FINISH_LOCK " FOR UPDATE" : FINISH_LOCK,
+        RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id), RN_T(job->event_id)));
     if (!rows)
         return -1;
     int found = rn_rows_count(rows) == 1;
     if (found) {
-        *enabled = rn_rows_int(rows, 0, 0, 0) != 0;
-        *failures = rn_rows_int(rows, 0, 1, 0);
+        plan->enabled = rn_rows_int(rows, 0, 0, 0) != 0;
+        plan->failures_before = rn_rows_int(rows, 0, 1, 0);
+        *number = (int)rn_rows_int(rows, 0, 2, 0) + 1;
     }
     rn_rows_free(rows);
     return found ? 0 : 1;
@@ -387,7 +391,8 @@ static int finish_steps(rn_db *db, const wh_job *job, bool send_ok, const rn_sen
                         const finish_next *fn)
 {
     finish_plan plan = {0};
-    int found = finish_lock(db, job, &plan.enabled, &plan.failures_before);
+    int number = 0;
+    int found = finish_lock(db, job, &plan, &number);
     if (found != 0)
         return found;
     finish_decide(job, send_ok, res, p, rnd, &plan, out);
@@ -398,7 +403,8 @@ static int finish_steps(rn_db *db, const wh_job *job, bool send_ok, const rn_sen
                           .origin = WH_ORIGIN_AUTOMATIC,
                           .status = out->status,
                           .res = res,
-                          .next_attempt_at = out->next_attempt_at};
+                          .next_attempt_at = out->next_attempt_at,
+                          .number = number};
     if (wh_attempt_insert(db, &row, out->attempt_id, &out->number) != 0)
         return -1;
     long long held = finish_delivery(db, job, &plan, out, p);
