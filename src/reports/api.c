@@ -128,9 +128,14 @@ void rn_api_reports_export(rn_req *r)
     rn_report *rep = load_for(r, now);
     if (!rep)
         return;
+    size_t len = 0;
+    char *text = csv ? NULL : rn_report_export_text(rep, &len);
     if (csv)
         reply_csv(r, rep, dataset, now);
+    else if (!text)
+        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
     else
-        rn_reply_json(r, 200, rn_report_export_json(rep));
+        rn_reply_text(r, 200, "application/json", text, len);
+    free(text);
     rn_report_free(rep);
 }

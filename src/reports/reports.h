@@ -62,6 +62,9 @@ json_t *rn_report_productivity_json(const rn_report *rep);
 /* The whole export envelope: {tenantId, period, generatedAt, summary,
  * timeseries, productivity}. */
 json_t *rn_report_export_json(const rn_report *rep);
+/* The same document as compact JSON text, written directly (malloc'd; *len
+ * its length), for the export endpoint. NULL when out of memory. */
+char *rn_report_export_text(const rn_report *rep, size_t *len);
 
 /* RFC 4180 CSV (UTF-8, CRLF, header row) of dataset "timeseries",
  * "productivity" or "summary"; malloc'd text, *len its length. Text cells

@@ -213,6 +213,9 @@ static void figures_from_rollups(void **state)
     staff(f, "ben", f->ben);
     staff(f, "gone", f->gone);
     staff(f, "idle", f->idle);
+    assert_int_equal(rn_db_exec(f->db, "UPDATE staff SET display_name = $2 WHERE id = $1",
+                                RN_PARAMS(RN_T(f->idle), RN_T("Idle \"Q\" \\ \t\u00e9"))),
+                     1);
     assert_int_equal(rn_staff_disable(f->db, f->tenant, "gone"), 0);
     daily(f, "2026-03-01", "conversations = 3, first_response_count = 2, first_response_ms = 3001,"
                            " resolution_count = 1, resolution_ms = 60000, calls = 2,"
@@ -274,7 +277,23 @@ static void figures_from_rollups(void **state)
     assert_true(json_is_null(json_object_get(json_array_get(prod, 3), "avgFirstResponseSeconds")));
     json_decref(prod);
 
+    /* The export written as text is exactly the jansson document. */
+    json_t *tree = rn_report_export_json(rep);
     size_t len = 0;
+    char *text = rn_report_export_text(rep, &len);
+    assert_non_null(text);
+    assert_int_equal(len, strlen(text));
+    json_error_t jerr;
+    json_t *parsed = json_loads(text, 0, &jerr);
+    assert_non_null(parsed);
+    assert_true(json_equal(parsed, tree));
+    char *again = json_dumps(tree, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(text, again);
+    free(again);
+    free(text);
+    json_decref(parsed);
+    json_decref(tree);
+
     char *csv = rn_report_csv(rep, "summary", &len);
     assert_non_null(csv);
     assert_string_equal(csv, "period,from,to,timezone,conversations,conversationsResolved,"
