@@ -98,11 +98,16 @@ static void make_contact(rng *g, const char *run, long long n, long long now, rn
 #define INSERT_COLUMNS                                                                    \
     "INSERT INTO contacts (tenant_id, id, external_id, name, phone, email, company, tags,"  \
     " notes, search_text, created_at, updated_at) "
+/* On SQLite each statement numbers its rows itself, from the current top
+ * down ($3 = the highest seq, $4 = the row count): the trigram index's rowid
+ * is -seq, and FTS5 buffers a statement's rows in one flush only while its
+ * rowids ascend (each descent flushes a segment). */
 static const char *const SQL_BULK_SQLITE =
-    INSERT_COLUMNS "SELECT $1, value ->> 'id', value ->> 'ext', value ->> 'name',"
-                   " value ->> 'phone', value ->> 'email', value ->> 'company',"
-                   " value ->> 'tags', NULL, value ->> 'search', value ->> 'at',"
-                   " value ->> 'at' FROM json_each($2)";
+    "INSERT INTO contacts (seq, tenant_id, id, external_id, name, phone, email, company, tags,"
+    " notes, search_text, created_at, updated_at)"
+    " SELECT $3 + $4 - key, $1, value ->> 'id', value ->> 'ext', value ->> 'name',"
+    " value ->> 'phone', value ->> 'email', value ->> 'company', value ->> 'tags', NULL,"
+    " value ->> 'search', value ->> 'at', value ->> 'at' FROM json_each($2) ORDER BY key";
 static const char *const SQL_BULK_PG =
     INSERT_COLUMNS "SELECT $1, r.id, r.ext, r.name, r.phone, r.email, r.company, r.tags, NULL,"
                    " r.search, r.at, r.at FROM jsonb_to_recordset($2::jsonb) AS r(id text,"
@@ -135,8 +140,18 @@ static int insert_rows(rn_db *db, const char *tenant_id, rng *g, const char *run
     json_decref(list);
     if (!text)
         return -1;
-    const char *sql = rn_db_dialect(db) == RN_DB_SQLITE ? SQL_BULK_SQLITE : SQL_BULK_PG;
-    long long n = rn_db_exec(db, sql, RN_PARAMS(RN_T(tenant_id), RN_T(text)));
+    long long n = -1;
+    if (rn_db_dialect(db) == RN_DB_POSTGRES) {
+        n = rn_db_exec(db, SQL_BULK_PG, RN_PARAMS(RN_T(tenant_id), RN_T(text)));
+    } else {
+        /* The caller's transaction holds the write lock: the top is stable. */
+        rn_rows *top = rn_db_query(db, "SELECT COALESCE(MAX(seq), 0) FROM contacts", RN_NOPARAMS);
+        if (top)
+            n = rn_db_exec(db, SQL_BULK_SQLITE,
+                           RN_PARAMS(RN_T(tenant_id), RN_T(text), RN_I(rn_rows_int(top, 0, 0, 0)),
+                                     RN_I(rows)));
+        rn_rows_free(top);
+    }
     free(text);
     return n == rows ? 0 : -1;
 }

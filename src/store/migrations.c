@@ -388,12 +388,40 @@
     "  created_at BIGINT NOT NULL," \
     "  PRIMARY KEY (tenant_id, id));"
 
+/* Contacts, newest first in the trigram index (SQLite only). FTS5 reads a
+ * doclist backwards by first loading it whole, so "newest first" over a
+ * common trigram cost a full doclist per page. The index now holds -seq as
+ * its rowid and is read forwards. It is contentless: nothing is ever read
+ * back from it, and a delete names the old text, which the row still has. */
+#define V6_CONTACTS_FTS_SQLITE \
+    "DROP TRIGGER contacts_fts_insert;" \
+    "DROP TRIGGER contacts_fts_delete;" \
+    "DROP TRIGGER contacts_fts_update;" \
+    "DROP TABLE contacts_fts;" \
+    "CREATE VIRTUAL TABLE contacts_fts USING fts5(search_text, content=''," \
+    "  tokenize='trigram case_sensitive 1', columnsize=0);" \
+    "INSERT INTO contacts_fts (rowid, search_text) SELECT -seq, search_text FROM contacts;" \
+    "CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN" \
+    "  INSERT INTO contacts_fts (rowid, search_text) VALUES (-new.seq, new.search_text);" \
+    "END;" \
+    "CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts BEGIN" \
+    "  INSERT INTO contacts_fts (contacts_fts, rowid, search_text)" \
+    "    VALUES ('delete', -old.seq, old.search_text);" \
+    "END;" \
+    "CREATE TRIGGER contacts_fts_update AFTER UPDATE OF search_text ON contacts" \
+    "  WHEN old.search_text IS NOT new.search_text BEGIN" \
+    "  INSERT INTO contacts_fts (contacts_fts, rowid, search_text)" \
+    "    VALUES ('delete', -old.seq, old.search_text);" \
+    "  INSERT INTO contacts_fts (rowid, search_text) VALUES (-new.seq, new.search_text);" \
+    "END;"
+
 const rn_migration RN_MIGRATIONS[] = {
     {1, "foundation", V1_FOUNDATION, NULL, NULL},
     {2, "contacts", NULL, V2_CONTACTS_SQLITE, V2_CONTACTS_PG},
     {3, "signing_keys", V3_SIGNING_KEYS, NULL, NULL},
     {4, "webhooks", V4_WEBHOOKS, V4_WEBHOOKS_SQLITE, V4_WEBHOOKS_PG},
     {5, "activity", V5_ACTIVITY, V5_ACTIVITY_KEYED(" WITHOUT ROWID"), V5_ACTIVITY_KEYED("")},
+    {6, "contacts_fts_newest_first", NULL, V6_CONTACTS_FTS_SQLITE, NULL},
 };
 
 const int RN_MIGRATION_COUNT = sizeof RN_MIGRATIONS / sizeof *RN_MIGRATIONS;
