@@ -78,6 +78,7 @@ struct rn_req {
 
     const rn_route *route;
     int route_index;
+    bool handler_ran; /* false: the pipeline answered before the handler */
     char *params[RN_MAX_PATH_PARAMS];
     bool authenticated;
     rn_principal who;

@@ -344,6 +344,7 @@ static void dispatch(rn_req *r)
     rn_idem_state idem = rn_idempotency_begin(r);
     if (idem == RN_IDEM_ANSWERED)
         return;
+    r->handler_ran = true;
     r->route->handler(r);
     if (r->status == 0)
         rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
@@ -376,9 +377,10 @@ static enum MHD_Result send_reply(rn_req *r)
     if (!has_reply_header(r, "Cache-Control"))
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     /* Browser SDK routes: pipeline errors (413, 415, bad JSON) must be
-     * readable cross-origin too; handlers set their own, stricter value. */
+     * readable cross-origin too. Handlers decide their own answers, and
+     * give a refused origin no Access-Control-Allow-Origin at all. */
     bool sdk = strncmp(r->path, "/api/sdk/", 9) == 0;
-    if (sdk && !has_reply_header(r, "Access-Control-Allow-Origin"))
+    if (sdk && !r->handler_ran && !has_reply_header(r, "Access-Control-Allow-Origin"))
         MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     for (int i = 0; i < r->reply_header_count; i++)
