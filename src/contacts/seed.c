@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "contacts/contacts.h"
 #include "contacts/model.h"
+#include "contacts/schema.h"
 #include "core/util.h"
 #include "tenants/tenants.h"
 
@@ -98,16 +99,19 @@ static void make_contact(rng *g, const char *run, long long n, long long now, rn
 #define INSERT_COLUMNS                                                                    \
     "INSERT INTO contacts (tenant_id, id, external_id, name, phone, email, company, tags,"  \
     " notes, search_text, created_at, updated_at) "
-/* On SQLite each statement numbers its rows itself, from the current top
- * down ($3 = the highest seq, $4 = the row count): the trigram index's rowid
- * is -seq, and FTS5 buffers a statement's rows in one flush only while its
- * rowids ascend (each descent flushes a segment). */
 static const char *const SQL_BULK_SQLITE =
-    "INSERT INTO contacts (seq, tenant_id, id, external_id, name, phone, email, company, tags,"
-    " notes, search_text, created_at, updated_at)"
-    " SELECT $3 + $4 - key, $1, value ->> 'id', value ->> 'ext', value ->> 'name',"
-    " value ->> 'phone', value ->> 'email', value ->> 'company', value ->> 'tags', NULL,"
-    " value ->> 'search', value ->> 'at', value ->> 'at' FROM json_each($2) ORDER BY key";
+    INSERT_COLUMNS "SELECT $1, value ->> 'id', value ->> 'ext', value ->> 'name',"
+                   " value ->> 'phone', value ->> 'email', value ->> 'company',"
+                   " value ->> 'tags', NULL, value ->> 'search', value ->> 'at',"
+                   " value ->> 'at' FROM json_each($2)";
+/* The trigram index's rowid is -seq, so rows indexed one by one as they are
+ * inserted arrive in descending rowid order, and FTS5 flushes a segment at
+ * every descent. For a batch the seed drops the indexing trigger inside its
+ * transaction (which holds the write lock), then indexes the batch's rows in
+ * one statement in ascending rowid order, and puts the trigger back. */
+static const char *const SQL_INDEX_BATCH_SQLITE =
+    "INSERT INTO contacts_fts (rowid, search_text)"
+    " SELECT -seq, search_text FROM contacts WHERE seq > $1 ORDER BY seq DESC";
 static const char *const SQL_BULK_PG =
     INSERT_COLUMNS "SELECT $1, r.id, r.ext, r.name, r.phone, r.email, r.company, r.tags, NULL,"
                    " r.search, r.at, r.at FROM jsonb_to_recordset($2::jsonb) AS r(id text,"
@@ -140,20 +144,35 @@ static int insert_rows(rn_db *db, const char *tenant_id, rng *g, const char *run
     json_decref(list);
     if (!text)
         return -1;
-    long long n = -1;
-    if (rn_db_dialect(db) == RN_DB_POSTGRES) {
-        n = rn_db_exec(db, SQL_BULK_PG, RN_PARAMS(RN_T(tenant_id), RN_T(text)));
-    } else {
-        /* The caller's transaction holds the write lock: the top is stable. */
-        rn_rows *top = rn_db_query(db, "SELECT COALESCE(MAX(seq), 0) FROM contacts", RN_NOPARAMS);
-        if (top)
-            n = rn_db_exec(db, SQL_BULK_SQLITE,
-                           RN_PARAMS(RN_T(tenant_id), RN_T(text), RN_I(rn_rows_int(top, 0, 0, 0)),
-                                     RN_I(rows)));
-        rn_rows_free(top);
-    }
+    const char *sql = rn_db_dialect(db) == RN_DB_SQLITE ? SQL_BULK_SQLITE : SQL_BULK_PG;
+    long long n = rn_db_exec(db, sql, RN_PARAMS(RN_T(tenant_id), RN_T(text)));
     free(text);
     return n == rows ? 0 : -1;
+}
+
+/* SQLite: before a batch, stop indexing row by row; *top is the highest
+ * seq so far. 0 or -1. */
+static int batch_start(rn_db *db, long long *top)
+{
+    *top = 0;
+    if (rn_db_dialect(db) != RN_DB_SQLITE)
+        return 0;
+    rn_rows *rows = rn_db_query(db, "SELECT COALESCE(MAX(seq), 0) FROM contacts", RN_NOPARAMS);
+    if (!rows)
+        return -1;
+    *top = rn_rows_int(rows, 0, 0, 0);
+    rn_rows_free(rows);
+    return rn_db_exec_script(db, "DROP TRIGGER contacts_fts_insert");
+}
+
+/* SQLite: index the batch's rows (those above top) and restore the trigger. */
+static int batch_finish(rn_db *db, long long top)
+{
+    if (rn_db_dialect(db) != RN_DB_SQLITE)
+        return 0;
+    if (rn_db_exec(db, SQL_INDEX_BATCH_SQLITE, RN_PARAMS(RN_I(top))) < 0)
+        return -1;
+    return rn_db_exec_script(db, RN_CONTACTS_FTS_INSERT_TRIGGER_V6);
 }
 
 static int seed(rn_db *db, const char *tenant_id, long long count, long long batch)
@@ -168,13 +187,18 @@ static int seed(rn_db *db, const char *tenant_id, long long count, long long bat
     if (rn_db_dialect(db) == RN_DB_SQLITE)
         rc = rn_db_exec_script(db, "PRAGMA cache_size = -262144");
     while (rc == 0 && done < count) {
+        long long top = 0;
         rc = rn_db_begin(db);
+        if (rc == 0)
+            rc = batch_start(db, &top);
         long long end = done + batch < count ? done + batch : count;
         while (rc == 0 && done < end) {
             int rows = end - done < ROWS_PER_STATEMENT ? (int)(end - done) : ROWS_PER_STATEMENT;
             rc = insert_rows(db, tenant_id, &g, run, done, rows, now);
             done += rows;
         }
+        if (rc == 0)
+            rc = batch_finish(db, top);
         if (rc == 0)
             rc = rn_db_commit(db);
         else

@@ -8,6 +8,8 @@
  */
 #include "store/migrate.h"
 
+#include "contacts/schema.h"
+
 #define V1_FOUNDATION \
     "CREATE TABLE tenants (" \
     "  id TEXT PRIMARY KEY," \
@@ -401,9 +403,7 @@
     "CREATE VIRTUAL TABLE contacts_fts USING fts5(search_text, content=''," \
     "  tokenize='trigram case_sensitive 1', columnsize=0);" \
     "INSERT INTO contacts_fts (rowid, search_text) SELECT -seq, search_text FROM contacts;" \
-    "CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN" \
-    "  INSERT INTO contacts_fts (rowid, search_text) VALUES (-new.seq, new.search_text);" \
-    "END;" \
+    RN_CONTACTS_FTS_INSERT_TRIGGER_V6 \
     "CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts BEGIN" \
     "  INSERT INTO contacts_fts (contacts_fts, rowid, search_text)" \
     "    VALUES ('delete', -old.seq, old.search_text);" \
