@@ -83,6 +83,7 @@ struct rn_req {
     bool authenticated;
     rn_principal who;
     rn_db *db; /* taken from the pool on first rn_req_db() */
+    bool db_unavailable; /* the pool had none to give: do not wait again */
 
     int status;
     char *reply;

@@ -125,8 +125,10 @@ static void body_append(rn_req *r, const char *data, size_t len)
 
 rn_db *rn_req_db(rn_req *r)
 {
-    if (!r->db)
+    if (!r->db && !r->db_unavailable) {
         r->db = rn_pool_acquire(r->app->pool);
+        r->db_unavailable = r->db == NULL;
+    }
     return r->db;
 }
 

@@ -15,8 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/db_internal.h"
+
+#define POOL_WAIT_S 10 /* longest wait for a free connection */
 
 #define POOL_MAX 1024
 #define PARAMS_MAX 10000
@@ -60,7 +63,7 @@ void rn_dbi_set_error(rn_db *db, rn_db_error code, const char *fmt, ...)
 
 rn_db_error rn_db_last_error(const rn_db *db)
 {
-    return db ? db->error : RN_DB_ERR_OTHER;
+    return db ? db->error : RN_DB_ERR_UNAVAILABLE;
 }
 
 const char *rn_db_last_message(const rn_db *db)
@@ -524,7 +527,7 @@ void rn_db_rollback(rn_db *db)
 
 rn_dialect rn_db_dialect(const rn_db *db)
 {
-    return db->driver->dialect;
+    return db ? db->driver->dialect : RN_DB_SQLITE; /* no connection: every statement fails */
 }
 
 /* ---- pool -------------------------------------------------------------- */
@@ -633,9 +636,19 @@ rn_db *rn_pool_acquire(rn_pool *pool)
 {
     if (!pool)
         return NULL;
+    /* Bounded: when every connection is stuck (a stalled database), the
+     * caller answers 503 instead of queueing forever. */
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += POOL_WAIT_S;
     pthread_mutex_lock(&pool->lock);
-    while (pool->nfree == 0)
-        pthread_cond_wait(&pool->available, &pool->lock);
+    while (pool->nfree == 0) {
+        if (pthread_cond_timedwait(&pool->available, &pool->lock, &deadline) != 0 &&
+            pool->nfree == 0) {
+            pthread_mutex_unlock(&pool->lock);
+            return NULL;
+        }
+    }
     rn_db *db = pool->free_list[--pool->nfree];
     pthread_mutex_unlock(&pool->lock);
 

@@ -11,7 +11,11 @@
  * with an empty cache, and a statement is only deallocated (to make room)
  * outside a transaction, where a failing DEALLOCATE cannot abort caller work.
  */
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +24,12 @@
 #include "core/log.h"
 #include "store/db_internal.h"
 
-#define CONNECT_TIMEOUT_S "10"
+#define CONNECT_TIMEOUT_S "5"
+/* A statement that gets no answer in this time (a stalled or unreachable
+ * server) fails as unavailable and its connection is dropped, so a worker
+ * thread is never held indefinitely. Scripts (migrations) get longer. */
+#define STATEMENT_TIMEOUT_MS 15000
+#define SCRIPT_TIMEOUT_MS 600000
 #define STACK_PARAMS 16
 
 typedef struct {
@@ -91,6 +100,65 @@ static void pg_fail(pg_conn *c, const PGresult *res)
     if (!text[0])
         snprintf(text, sizeof text, "%s", res ? PQresStatus(PQresultStatus(res)) : "no result");
     rn_dbi_set_error(&c->base, code, "postgres %s: %s", state ? state : "client", text);
+}
+
+/* ---- bounded waits --------------------------------------------------------- */
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Cuts the connection: libpq then reports it broken, and the pool resets it
+ * on its next use. */
+static void drop_connection(PGconn *conn)
+{
+    shutdown(PQsocket(conn), SHUT_RDWR);
+    PQconsumeInput(conn);
+    PGresult *res;
+    while ((res = PQgetResult(conn)) != NULL)
+        PQclear(res);
+}
+
+/* Waits for the results of a sent query, keeping the last (as PQexec does),
+ * for at most timeout_ms. */
+static PGresult *await_result(PGconn *conn, int sent, long long timeout_ms)
+{
+    if (!sent)
+        return PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+    long long deadline = mono_ms() + timeout_ms;
+    PGresult *last = NULL;
+    for (;;) {
+        while (PQisBusy(conn)) {
+            long long left = deadline - mono_ms();
+            if (left <= 0) {
+                PQclear(last);
+                drop_connection(conn);
+                return PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+            }
+            struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+            if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+                break;
+            if (!PQconsumeInput(conn))
+                break;
+        }
+        PGresult *res = PQgetResult(conn);
+        if (!res)
+            break;
+        PQclear(last);
+        last = res;
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+            break;
+    }
+    return last ? last : PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+}
+
+static PGresult *exec_timed(PGconn *conn, const char *sql, long long timeout_ms)
+{
+    return await_result(conn, PQsendQuery(conn, sql), timeout_ms);
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -202,7 +270,7 @@ static void deallocate(pg_conn *c, rn_dbi_cache_entry *e)
         char sql[64];
         snprintf(sql, sizeof sql, "DEALLOCATE ");
         statement_name(e, sql + strlen(sql), sizeof sql - strlen(sql));
-        PQclear(PQexec(c->conn, sql));
+        PQclear(exec_timed(c->conn, sql, STATEMENT_TIMEOUT_MS));
     }
     rn_dbi_cache_forget(e);
 }
@@ -224,7 +292,8 @@ static PGresult *prepare(pg_conn *c, rn_dbi_cache_entry *e)
 {
     char name[32];
     statement_name(e, name, sizeof name);
-    PGresult *res = PQprepare(c->conn, name, e->sql, 0, NULL);
+    PGresult *res = await_result(c->conn, PQsendPrepare(c->conn, name, e->sql, 0, NULL),
+                                 STATEMENT_TIMEOUT_MS);
     if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
         PQclear(res);
         e->prepared = true;
@@ -243,7 +312,8 @@ static bool stale_plan(const PGresult *res)
 
 static PGresult *run_unnamed(pg_conn *c, const char *sql, int n, const char *const *values)
 {
-    return PQexecParams(c->conn, sql, n, NULL, values, NULL, NULL, 0);
+    return await_result(c->conn, PQsendQueryParams(c->conn, sql, n, NULL, values, NULL, NULL, 0),
+                        STATEMENT_TIMEOUT_MS);
 }
 
 static PGresult *run_values(pg_conn *c, const char *sql, int n, const char *const *values)
@@ -263,7 +333,8 @@ static PGresult *run_values(pg_conn *c, const char *sql, int n, const char *cons
     }
     char name[32];
     statement_name(e, name, sizeof name);
-    PGresult *res = PQexecPrepared(c->conn, name, n, values, NULL, NULL, 0);
+    PGresult *res = await_result(
+        c->conn, PQsendQueryPrepared(c->conn, name, n, values, NULL, NULL, 0), STATEMENT_TIMEOUT_MS);
     if (PQresultStatus(res) != PGRES_FATAL_ERROR || !stale_plan(res))
         return res;
     deallocate(c, e);
@@ -380,7 +451,7 @@ static rn_rows *pg_query(rn_db *db, const char *sql, int nparams, const rn_param
 static int pg_exec_script(rn_db *db, const char *sql)
 {
     pg_conn *c = pg(db);
-    PGresult *res = PQexec(c->conn, sql);
+    PGresult *res = exec_timed(c->conn, sql, SCRIPT_TIMEOUT_MS);
     ExecStatusType s = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     bool ok = s == PGRES_EMPTY_QUERY || result_ok(c, res);
     PQclear(res);
@@ -392,7 +463,7 @@ static int pg_exec_script(rn_db *db, const char *sql)
 static int pg_command(rn_db *db, const char *sql)
 {
     pg_conn *c = pg(db);
-    PGresult *res = PQexec(c->conn, sql);
+    PGresult *res = exec_timed(c->conn, sql, STATEMENT_TIMEOUT_MS);
     if (!result_ok(c, res)) {
         PQclear(res);
         return -1;
