@@ -79,9 +79,18 @@ for i in $(seq 0 $((RECEIVERS - 1))); do
 done
 
 PEAK_RSS=0
+HZ=$(getconf CLK_TCK)
+# cpu_ms PID: user + system CPU time the process has used, in ms.
+cpu_ms() { awk -v hz="$HZ" '{ printf "%d", ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
 sample_rss() {
   local r; r=$(rss_mb "$RN_PID")
   PEAK_RSS=$(awk -v a="$PEAK_RSS" -v b="$r" 'BEGIN { print (b > a ? b : a) }')
+}
+
+# report_cpu START_MS: the server's CPU time since START_MS, per 1000 deliveries.
+report_cpu() {
+  printf '       server CPU %s ms per 1000 deliveries\n' \
+    $((($(cpu_ms "$RN_PID") - $1) * 1000 / EVENTS))
 }
 
 # emit_all EXTRA_ARGS...: one emitter writing EVENTS events, the 10 types in
@@ -109,11 +118,13 @@ wait_deliveries() {
 }
 
 store=$([ -n "${BENCH_DATABASE_URL:-}" ] && echo postgres || echo sqlite)
-echo "webhooks bench: $EVENTS events per phase, $RECEIVERS receivers, store $store, $(nproc) cores"
+echo "webhooks bench: $EVENTS events per phase, $RECEIVERS receivers, store $store," \
+  "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- phase 1: burst ------------------------------------------------------------------
 curl -fsS -o /dev/null "$CONTROL/reset"
 t0=$(date +%s%3N)
+c0=$(cpu_ms "$RN_PID")
 emit_all & EMITTER=$!
 wait_deliveries "$EVENTS"
 wait $EMITTER
@@ -123,10 +134,12 @@ burst_rate=$(awk -v n="$EVENTS" -v ms="$((last - t0))" 'BEGIN{printf "%.0f", n *
 printf 'burst  %6d deliveries in %6.2f s = %6s deliveries/s (p50 %s ms, p99 %s ms: backlog)\n' \
   "$EVENTS" "$(awk -v ms="$((last - t0))" 'BEGIN{print ms/1000}')" "$burst_rate" \
   "$(jq .p50 <<<"$stats")" "$(jq .p99 <<<"$stats")"
+report_cpu "$c0"
 
 # ---- phase 2: paced ---------------------------------------------------------------------
 curl -fsS -o /dev/null "$CONTROL/reset"
 t0=$(date +%s%3N)
+c0=$(cpu_ms "$RN_PID")
 emit_all --rate "$RATE" & EMITTER=$!
 wait_deliveries "$EVENTS"
 wait $EMITTER
@@ -136,6 +149,7 @@ paced_rate=$(awk -v n="$EVENTS" -v ms="$((last - first))" 'BEGIN{printf "%.0f", 
 printf 'paced  %6d deliveries, %s/s offered = %6s deliveries/s  p50 %s ms p99 %s ms max %s ms\n' \
   "$EVENTS" "$RATE" "$paced_rate" "$(jq .p50 <<<"$stats")" "$(jq .p99 <<<"$stats")" \
   "$(jq .max <<<"$stats")"
+report_cpu "$c0"
 sample_rss
-printf 'server  peak RSS %s MB (now %s MB); bad bodies %s\n' "$PEAK_RSS" "$(rss_mb "$RN_PID")" \
-  "$(jq .bad <<<"$stats")"
+printf 'server peak RSS %s MB (now %s MB); bad bodies %s; load average %s\n' "$PEAK_RSS" \
+  "$(rss_mb "$RN_PID")" "$(jq .bad <<<"$stats")" "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -157,20 +157,14 @@ char *wh_event_payload(const char *event_id, const char *type, long long created
     return text;
 }
 
+/* The stored list is our own canonical JSON (known types, no escapes), so a
+ * quoted substring is an exact element match; fan-out runs this per event
+ * and destination, where parsing JSON each time would dominate. */
 bool wh_events_match(const char *events_json, const char *type)
 {
-    json_t *list = json_loads(events_json, 0, NULL);
-    bool hit = false;
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v)
-    {
-        const char *s = json_string_value(v);
-        if (s && (strcmp(s, "*") == 0 || strcmp(s, type) == 0)) {
-            hit = true;
-            break;
-        }
-    }
-    json_decref(list);
-    return hit;
+    char quoted[80];
+    if (strstr(events_json, "\"*\""))
+        return true;
+    int n = snprintf(quoted, sizeof quoted, "\"%s\"", type);
+    return n > 0 && (size_t)n < sizeof quoted && strstr(events_json, quoted) != NULL;
 }

@@ -1,13 +1,26 @@
 /*
  * dispatcher.c — the pump and worker threads around queue.c.
  *
- * The pump loops: fan out a batch of new events, then claim as many due
- * deliveries as there are idle workers and hand them over. It sleeps
- * (POLL_MS) only when a round found nothing to do, and a worker coming free
- * wakes it at once. A worker that finishes a delivery claims the same
- * destination's next one in the same transaction (up to STREAK_MAX in a
- * row, so busy destinations cannot starve the others): the connection stays
- * warm and the order holds without another trip through the pump.
+ * Workers make the attempts, each with its own reused curl handle. A worker
+ * that finishes a delivery claims the same destination's next one in the
+ * transaction that records the attempt (up to STREAK_MAX in a row, so busy
+ * destinations cannot starve the others): the connection stays warm and
+ * the order holds without a trip through the pump.
+ *
+ * The pump fans new events out, claims due deliveries for idle workers and
+ * hands them over. It sleeps (POLL_MS) only when a round found nothing to
+ * do; a worker coming free, or asking for an attempt to be recorded, wakes
+ * it at once.
+ *
+ * The two stores want different shapes:
+ *   PostgreSQL: rows are locked one by one, so workers record their own
+ *     attempts in parallel and the pump only fans out and claims.
+ *   SQLite: there is one writer at a time, and a connection that finds the
+ *     write lock taken sleeps in steps of milliseconds. So the pump is the
+ *     only writer: each round is one transaction that records every attempt
+ *     the workers queued meanwhile, fans out a batch and claims. One lock
+ *     acquisition per round instead of one per attempt is what keeps
+ *     SQLite fast when other writers (the API, other processes) compete.
  */
 #include "webhooks/dispatcher.h"
 
@@ -26,14 +39,19 @@
 #include "webhooks/queue.h"
 
 #define WORKERS 8
-#define FANOUT_BATCH 200
+/* Events per fan-out transaction. On PostgreSQL fan-out holds the row locks
+ * of the destinations it queues for, which finishing attempts also need:
+ * small batches keep those waits short. */
+#define FANOUT_BATCH_SQLITE 200
+#define FANOUT_BATCH_PG 25
 #define POLL_MS 50
 #define STREAK_MAX 64
 #define STORE_RETRY_MS 1000
 #define FINISH_TRIES 3
-#define RECORD_BATCH 32
+#define SWEEP_MS 5000
 
-/* An attempt waiting for the recorder; lives on the worker's stack. */
+/* An attempt waiting to be recorded by the pump (SQLite); lives on the
+ * worker's stack until `done`. */
 typedef struct record_req {
     wh_finish_item *item;
     bool done;
@@ -47,29 +65,19 @@ struct rn_dispatcher {
     wh_schedule schedule;
     wh_policy policy;
     long long lease_ms;
-
-    /* SQLite has one writer at a time, and a connection that finds the
-     * write lock taken sleeps in steps of milliseconds (the busy handler).
-     * Our threads queue for it here instead, where a release wakes the next
-     * one at once. Unused on PostgreSQL, where rows are locked separately. */
-    bool serialise_writes;
-    pthread_mutex_t write_lock;
-    /* ...and they record their attempts through one thread, which commits
-     * everything that queued up meanwhile in one transaction. */
-    pthread_mutex_t rec_lock;
-    pthread_cond_t rec_work, rec_done;
-    record_req *rec_head, *rec_tail;
-    bool rec_stop;
-    pthread_t recorder;
-    bool recorder_started;
+    bool single_writer; /* SQLite: the pump records the attempts */
 
     pthread_mutex_t lock;
-    pthread_cond_t work; /* workers: a job was queued, or stopping */
-    pthread_cond_t wake; /* pump: a worker came free, or stopping */
+    pthread_cond_t work;     /* workers: a job was queued, or stopping */
+    pthread_cond_t wake;     /* pump: a worker came free or wants a record */
+    pthread_cond_t recorded; /* workers: the pump recorded their attempts */
     wh_job queue[WORKERS];
     int queued;
     int busy;
-    bool stopping;
+    record_req *rec_head, *rec_tail;
+    long long swept_at; /* rn_mono_ms of the last wh_sweep */
+    bool stopping;     /* no new claims */
+    bool workers_gone; /* the pump may leave once its record queue is empty */
 
     pthread_t pump;
     pthread_t workers[WORKERS];
@@ -112,16 +120,39 @@ static void warn_store(const char *what, rn_db *db)
     json_decref(f);
 }
 
-static void write_begin(rn_dispatcher *d)
+/* ---- recording attempts ------------------------------------------------- */
+
+/* Records one attempt in its own transaction, retrying a failing store
+ * briefly. The lease covers us: if every try fails, the delivery is
+ * attempted again once it runs out. */
+static int record_direct(rn_dispatcher *d, rn_db *db, wh_finish_item *it)
 {
-    if (d->serialise_writes)
-        pthread_mutex_lock(&d->write_lock);
+    for (int i = 0; i < FINISH_TRIES; i++) {
+        it->rc = wh_finish_and_next(db, it->job, it->send_ok, it->res, &d->policy, it->rnd,
+                                    it->out, it->lease_until, it->next, it->has_next);
+        if (it->rc >= 0)
+            return it->rc;
+        warn_store("record attempt", db);
+        sleep_ms(100 << i);
+    }
+    return -1;
 }
 
-static void write_end(rn_dispatcher *d)
+/* SQLite: queues the attempt for the pump's next round and waits. */
+static int record_by_pump(rn_dispatcher *d, wh_finish_item *it)
 {
-    if (d->serialise_writes)
-        pthread_mutex_unlock(&d->write_lock);
+    record_req req = {.item = it};
+    pthread_mutex_lock(&d->lock);
+    if (d->rec_tail)
+        d->rec_tail->next = &req;
+    else
+        d->rec_head = &req;
+    d->rec_tail = &req;
+    pthread_cond_signal(&d->wake);
+    while (!req.done)
+        pthread_cond_wait(&d->recorded, &d->lock);
+    pthread_mutex_unlock(&d->lock);
+    return it->rc;
 }
 
 /* ---- one job ------------------------------------------------------------ */
@@ -159,44 +190,9 @@ static int job_send(worker_ctx *w, const wh_job *job, const wh_job_data *data,
     return rc;
 }
 
-/* Records one attempt, retrying a failing store briefly. The lease covers
- * us: if every try fails, the delivery is attempted again later. */
-static int record_direct(rn_dispatcher *d, rn_db *db, wh_finish_item *it)
-{
-    for (int i = 0; i < FINISH_TRIES; i++) {
-        write_begin(d);
-        it->rc = wh_finish_and_next(db, it->job, it->send_ok, it->res, &d->policy, it->rnd,
-                                    it->out, it->lease_until, it->next, it->has_next);
-        write_end(d);
-        if (it->rc >= 0)
-            return it->rc;
-        warn_store("record attempt", db);
-        sleep_ms(100 << i);
-    }
-    return -1;
-}
-
-/* SQLite: hands the attempt to the recorder thread and waits for it. */
-static int record_batched(rn_dispatcher *d, wh_finish_item *it)
-{
-    record_req req = {.item = it};
-    pthread_mutex_lock(&d->rec_lock);
-    if (d->rec_tail)
-        d->rec_tail->next = &req;
-    else
-        d->rec_head = &req;
-    d->rec_tail = &req;
-    pthread_cond_signal(&d->rec_work);
-    while (!req.done)
-        pthread_cond_wait(&d->rec_done, &d->rec_lock);
-    pthread_mutex_unlock(&d->rec_lock);
-    return it->rc;
-}
-
-static int job_record(worker_ctx *w, rn_db *db, const wh_job *job, bool ok,
+static int job_record(rn_dispatcher *d, rn_db *db, const wh_job *job, bool ok,
                       const rn_send_result *res, wh_outcome *out, wh_job *next, bool *has_next)
 {
-    rn_dispatcher *d = w->d;
     wh_finish_item it = {.job = job,
                          .send_ok = ok,
                          .res = res,
@@ -207,62 +203,7 @@ static int job_record(worker_ctx *w, rn_db *db, const wh_job *job, bool ok,
                          .out = out,
                          .rc = -1};
     *has_next = false;
-    return d->serialise_writes ? record_batched(d, &it) : record_direct(d, db, &it);
-}
-
-/* ---- the recorder (SQLite) ---------------------------------------------- */
-
-/* Takes up to RECORD_BATCH queued requests; false when stopped and empty. */
-static int recorder_take(rn_dispatcher *d, record_req **reqs)
-{
-    pthread_mutex_lock(&d->rec_lock);
-    while (!d->rec_head && !d->rec_stop)
-        pthread_cond_wait(&d->rec_work, &d->rec_lock);
-    int n = 0;
-    while (d->rec_head && n < RECORD_BATCH) {
-        reqs[n++] = d->rec_head;
-        d->rec_head = d->rec_head->next;
-    }
-    if (!d->rec_head)
-        d->rec_tail = NULL;
-    pthread_mutex_unlock(&d->rec_lock);
-    return n;
-}
-
-/* Records a batch in one transaction, or one by one if that fails. */
-static void recorder_write(rn_dispatcher *d, record_req **reqs, int n)
-{
-    wh_finish_item items[RECORD_BATCH];
-    for (int i = 0; i < n; i++)
-        items[i] = *reqs[i]->item;
-    rn_db *db = rn_pool_acquire(d->pool);
-    write_begin(d);
-    int rc = wh_finish_many(db, &d->policy, items, n);
-    write_end(d);
-    if (rc != 0)
-        warn_store("record attempts", db);
-    for (int i = 0; i < n; i++) {
-        if (rc != 0)
-            record_direct(d, db, &items[i]);
-        reqs[i]->item->rc = items[i].rc;
-    }
-    rn_pool_release(d->pool, db);
-}
-
-static void *recorder_main(void *arg)
-{
-    rn_dispatcher *d = arg;
-    record_req *reqs[RECORD_BATCH];
-    int n;
-    while ((n = recorder_take(d, reqs)) > 0) {
-        recorder_write(d, reqs, n);
-        pthread_mutex_lock(&d->rec_lock);
-        for (int i = 0; i < n; i++)
-            reqs[i]->done = true;
-        pthread_cond_broadcast(&d->rec_done);
-        pthread_mutex_unlock(&d->rec_lock);
-    }
-    return NULL;
+    return d->single_writer ? record_by_pump(d, &it) : record_direct(d, db, &it);
 }
 
 static void job_report(const wh_job *job, const rn_send_result *res, const wh_outcome *out)
@@ -292,11 +233,8 @@ static bool job_run(worker_ctx *w, const wh_job *job, wh_job *next)
     wh_job_data data;
     int found = wh_job_load(db, job, &data);
     bool has_next = false;
-    if (found == 1) {
-        write_begin(d);
-        wh_abandon(db, job, d->node);
-        write_end(d);
-    }
+    if (found == 1)
+        wh_abandon(db, job, d->node); /* single statement: no pump round needed */
     if (found != 0) {
         if (found < 0)
             warn_store("load delivery", db);
@@ -308,7 +246,7 @@ static bool job_run(worker_ctx *w, const wh_job *job, wh_job *next)
     bool ok = job_send(w, job, &data, &res) == 0;
     wh_job_data_free(&data);
     wh_outcome out;
-    if (job_record(w, db, job, ok, &res, &out, next, &has_next) == 0 && out.attempt_id[0])
+    if (job_record(d, db, job, ok, &res, &out, next, &has_next) == 0 && out.attempt_id[0])
         job_report(job, &res, &out);
     rn_send_result_free(&res);
     rn_pool_release(d->pool, db);
@@ -350,9 +288,7 @@ static void *worker_main(void *arg)
             job = next;
             if (is_stopping(d) || ++streak >= STREAK_MAX) {
                 rn_db *db = rn_pool_acquire(d->pool);
-                write_begin(d);
                 wh_release(db, d->node, &job, 1);
-                write_end(d);
                 rn_pool_release(d->pool, db);
                 break;
             }
@@ -366,54 +302,131 @@ static void *worker_main(void *arg)
 
 /* ---- the pump ----------------------------------------------------------- */
 
-/* Claims work for idle workers. Returns how many jobs it queued, or -1. */
-static int pump_claim(rn_dispatcher *d, rn_db *db)
-{
-    pthread_mutex_lock(&d->lock);
-    int free_slots = WORKERS - d->busy - d->queued;
-    pthread_mutex_unlock(&d->lock);
-    if (free_slots <= 0)
-        return 0;
+typedef struct {
+    record_req *reqs[WORKERS];
+    int nreqs;
+    int free_slots;
     wh_job jobs[WORKERS];
+    int claimed;
+    int fanned;
+    bool failed;
+} pump_round;
+
+/* Under d->lock: what this round should do. */
+static void round_take(rn_dispatcher *d, pump_round *r)
+{
+    memset(r, 0, sizeof *r);
+    while (d->rec_head && r->nreqs < WORKERS) {
+        r->reqs[r->nreqs++] = d->rec_head;
+        d->rec_head = d->rec_head->next;
+    }
+    if (!d->rec_head)
+        d->rec_tail = NULL;
+    r->free_slots = d->stopping ? 0 : WORKERS - d->busy - d->queued;
+}
+
+/* Claims work for idle workers (inside a transaction on SQLite). */
+static void round_claim(rn_dispatcher *d, rn_db *db, pump_round *r)
+{
+    if (r->free_slots <= 0 || r->failed)
+        return;
     long long now = rn_now_ms();
-    write_begin(d);
-    int n = wh_claim(db, d->node, now, now + d->lease_ms, jobs, free_slots);
-    write_end(d);
-    if (n <= 0)
-        return n;
-    pthread_mutex_lock(&d->lock);
-    for (int i = 0; i < n; i++)
-        d->queue[d->queued++] = jobs[i];
-    pthread_cond_broadcast(&d->work);
-    pthread_mutex_unlock(&d->lock);
-    return n;
+    r->claimed = wh_claim(db, d->node, now, now + d->lease_ms, r->jobs, r->free_slots);
+    if (r->claimed < 0) {
+        warn_store("claim deliveries", db);
+        r->failed = true;
+        r->claimed = 0;
+    }
+}
+
+/* SQLite: records the queued attempts, fans out and claims, all in one
+ * transaction. If it fails, the attempts are recorded one by one. */
+static void round_single_writer(rn_dispatcher *d, rn_db *db, pump_round *r)
+{
+    r->failed = rn_db_begin(db) != 0;
+    for (int i = 0; i < r->nreqs && !r->failed; i++)
+        r->failed = wh_finish_run(db, &d->policy, r->reqs[i]->item) != 0;
+    if (!r->failed) {
+        r->fanned = wh_fanout_run(db, FANOUT_BATCH_SQLITE);
+        r->failed = r->fanned < 0;
+    }
+    round_claim(d, db, r);
+    if (!r->failed && rn_db_commit(db) == 0)
+        return;
+    if (!r->failed)
+        r->failed = true; /* the commit failed */
+    else
+        rn_db_rollback(db);
+    warn_store("dispatcher round", db);
+    r->claimed = r->fanned = 0;
+    for (int i = 0; i < r->nreqs; i++)
+        record_direct(d, db, r->reqs[i]->item);
+}
+
+static void round_several_writers(rn_dispatcher *d, rn_db *db, pump_round *r)
+{
+    r->fanned = wh_fanout(db, FANOUT_BATCH_PG);
+    if (r->fanned < 0) {
+        warn_store("fan out events", db);
+        r->failed = true;
+        r->fanned = 0;
+    }
+    round_claim(d, db, r);
+}
+
+/* Under d->lock: hands claims to workers and wakes the recorded. */
+static void round_deliver(rn_dispatcher *d, pump_round *r)
+{
+    for (int i = 0; i < r->claimed; i++)
+        d->queue[d->queued++] = r->jobs[i];
+    if (r->claimed)
+        pthread_cond_broadcast(&d->work);
+    for (int i = 0; i < r->nreqs; i++)
+        r->reqs[i]->done = true;
+    if (r->nreqs)
+        pthread_cond_broadcast(&d->recorded);
+}
+
+/* Repairs queues left without a head, now and then. */
+static void pump_sweep(rn_dispatcher *d, rn_db *db)
+{
+    if (rn_mono_ms() - d->swept_at < SWEEP_MS)
+        return;
+    d->swept_at = rn_mono_ms();
+    if (wh_sweep(db) < 0)
+        warn_store("sweep queues", db);
 }
 
 /* One round; returns the time to wait before the next (0: go on at once). */
-static long pump_round(rn_dispatcher *d)
+static long pump_round_run(rn_dispatcher *d)
 {
+    pump_round r;
+    pthread_mutex_lock(&d->lock);
+    round_take(d, &r);
+    pthread_mutex_unlock(&d->lock);
     rn_db *db = rn_pool_acquire(d->pool);
-    write_begin(d);
-    int fanned = wh_fanout(db, FANOUT_BATCH);
-    write_end(d);
-    if (fanned < 0)
-        warn_store("fan out events", db);
-    int claimed = pump_claim(d, db);
-    if (claimed < 0)
-        warn_store("claim deliveries", db);
+    if (d->single_writer)
+        round_single_writer(d, db, &r);
+    else
+        round_several_writers(d, db, &r);
+    pump_sweep(d, db);
     rn_pool_release(d->pool, db);
-    if (fanned < 0 || claimed < 0)
+    pthread_mutex_lock(&d->lock);
+    round_deliver(d, &r);
+    pthread_mutex_unlock(&d->lock);
+    if (r.failed)
         return STORE_RETRY_MS;
-    return fanned == FANOUT_BATCH ? 0 : POLL_MS;
+    int batch = d->single_writer ? FANOUT_BATCH_SQLITE : FANOUT_BATCH_PG;
+    return r.fanned == batch || r.nreqs == WORKERS ? 0 : POLL_MS;
 }
 
+/* Waits up to ms, less if a worker comes free or queues a record. */
 static void pump_wait(rn_dispatcher *d, long ms)
 {
     struct timespec until;
     deadline_in(&until, ms);
     pthread_mutex_lock(&d->lock);
-    /* A worker coming free while claims are possible ends the wait early. */
-    if (!d->stopping && ms > 0)
+    if (ms > 0 && !d->rec_head && !d->workers_gone)
         pthread_cond_timedwait(&d->wake, &d->lock, &until);
     pthread_mutex_unlock(&d->lock);
 }
@@ -430,18 +443,30 @@ static void pump_release_queued(rn_dispatcher *d)
     if (n == 0)
         return;
     rn_db *db = rn_pool_acquire(d->pool);
-    write_begin(d);
     wh_release(db, d->node, left, n);
-    write_end(d);
     rn_pool_release(d->pool, db);
 }
 
+static bool pump_done(rn_dispatcher *d)
+{
+    pthread_mutex_lock(&d->lock);
+    bool done = d->workers_gone && !d->rec_head;
+    pthread_mutex_unlock(&d->lock);
+    return done;
+}
+
+/* Runs until stopped, then keeps recording what the workers still finish
+ * (SQLite) until they are all gone. */
 static void *pump_main(void *arg)
 {
     rn_dispatcher *d = arg;
     while (!is_stopping(d))
-        pump_wait(d, pump_round(d));
+        pump_wait(d, pump_round_run(d));
     pump_release_queued(d);
+    while (!pump_done(d)) {
+        pump_round_run(d);
+        pump_wait(d, POLL_MS);
+    }
     return NULL;
 }
 
@@ -464,11 +489,11 @@ static int dispatcher_prepare(rn_dispatcher *d, rn_app *app, char *err, size_t e
     /* Longer than any attempt can take (DNS, connect and transfer are each
      * bounded by the timeout), so a live node never loses a claim. */
     d->lease_ms = 2 * app->cfg.webhook_timeout_ms + 10000;
-    d->pool = rn_pool_open(app->cfg.database_url, WORKERS + 2, err, errlen);
+    d->pool = rn_pool_open(app->cfg.database_url, WORKERS + 1, err, errlen);
     if (!d->pool)
         return -1;
-    d->serialise_writes = rn_pool_dialect(d->pool) == RN_DB_SQLITE;
-    if (d->serialise_writes) {
+    d->single_writer = rn_pool_dialect(d->pool) == RN_DB_SQLITE;
+    if (d->single_writer) {
         /* One node on SQLite: claims left by a killed predecessor are ours. */
         rn_db *db = rn_pool_acquire(d->pool);
         wh_release_all(db);
@@ -479,11 +504,6 @@ static int dispatcher_prepare(rn_dispatcher *d, rn_app *app, char *err, size_t e
 
 static int dispatcher_spawn(rn_dispatcher *d)
 {
-    if (d->serialise_writes) {
-        if (pthread_create(&d->recorder, NULL, recorder_main, d) != 0)
-            return -1;
-        d->recorder_started = true;
-    }
     for (int i = 0; i < WORKERS; i++) {
         if (pthread_create(&d->workers[i], NULL, worker_main, d) != 0)
             return -1;
@@ -503,12 +523,9 @@ rn_dispatcher *rn_dispatcher_start(rn_app *app, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&d->lock, NULL);
-    pthread_mutex_init(&d->write_lock, NULL);
-    pthread_mutex_init(&d->rec_lock, NULL);
-    pthread_cond_init(&d->rec_work, NULL);
-    pthread_cond_init(&d->rec_done, NULL);
     pthread_cond_init(&d->work, NULL);
     pthread_cond_init(&d->wake, NULL);
+    pthread_cond_init(&d->recorded, NULL);
     if (dispatcher_prepare(d, app, err, errlen) != 0) {
         rn_dispatcher_stop(d);
         return NULL;
@@ -518,8 +535,9 @@ rn_dispatcher *rn_dispatcher_start(rn_app *app, char *err, size_t errlen)
         rn_dispatcher_stop(d);
         return NULL;
     }
-    json_t *f = json_pack("{s:s, s:i, s:I}", "node", d->node, "workers", WORKERS, "leaseMs",
-                          (json_int_t)d->lease_ms);
+    json_t *f = json_pack("{s:s, s:i, s:I, s:s}", "node", d->node, "workers", WORKERS,
+                          "leaseMs", (json_int_t)d->lease_ms, "recording",
+                          d->single_writer ? "single writer" : "per worker");
     rn_log(RN_LOG_INFO, "webhook dispatcher started", f);
     json_decref(f);
     return d;
@@ -541,25 +559,20 @@ void rn_dispatcher_stop(rn_dispatcher *d)
     if (!d)
         return;
     rn_dispatcher_quiesce(d);
-    if (d->pump_started)
-        pthread_join(d->pump, NULL);
     for (int i = 0; i < d->nworkers; i++)
         pthread_join(d->workers[i], NULL);
-    /* Only now: the workers' last attempts went through the recorder. */
-    pthread_mutex_lock(&d->rec_lock);
-    d->rec_stop = true;
-    pthread_cond_broadcast(&d->rec_work);
-    pthread_mutex_unlock(&d->rec_lock);
-    if (d->recorder_started)
-        pthread_join(d->recorder, NULL);
+    /* The pump records the workers' last attempts, then sees them gone. */
+    pthread_mutex_lock(&d->lock);
+    d->workers_gone = true;
+    pthread_cond_broadcast(&d->wake);
+    pthread_mutex_unlock(&d->lock);
+    if (d->pump_started)
+        pthread_join(d->pump, NULL);
     if (d->pool)
         rn_pool_close(d->pool);
     pthread_mutex_destroy(&d->lock);
-    pthread_mutex_destroy(&d->write_lock);
-    pthread_mutex_destroy(&d->rec_lock);
-    pthread_cond_destroy(&d->rec_work);
-    pthread_cond_destroy(&d->rec_done);
     pthread_cond_destroy(&d->work);
     pthread_cond_destroy(&d->wake);
+    pthread_cond_destroy(&d->recorded);
     free(d);
 }

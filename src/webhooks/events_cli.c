@@ -19,7 +19,7 @@
 #include "webhooks/webhooks.h"
 
 #define EMIT_BATCH 500
-#define EMIT_TICK_MS 20
+#define EMIT_TICK_MS 100
 #define EMIT_TRIES 20
 
 enum { EMIT_USAGE = 1, EMIT_NOT_FOUND = 2, EMIT_STORE = 3 };
@@ -186,7 +186,8 @@ int rn_cli_events_emit(int argc, char **argv)
     rn_db *db = rn_pool_acquire(app.pool);
     int code = resolve_tenant(db, rn_cli_get(&a, opts, "tenant"), &j);
     if (code == 0 && emit_all(db, &j) != 0) {
-        fprintf(stderr, "ringnity: the store failed while emitting events\n");
+        fprintf(stderr, "ringnity: the store failed while emitting events (%lld written): %s\n",
+                j.emitted, rn_db_last_message(db));
         code = EMIT_STORE;
     }
     if (code == 0)

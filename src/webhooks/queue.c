@@ -1,18 +1,27 @@
 /*
- * queue.c — fan-out, claim and finish: the SQL behind the dispatcher.
+ * queue.c — fan-out, head election, claims and finishing: the SQL behind the
+ * dispatcher.
  *
- * Concurrency on PostgreSQL: one node fans out at a time (a transaction
- * advisory lock; the others skip the round). Fan-out locks the tenant's
- * destination rows in id order, and finishing an attempt locks the one
- * destination row first, so a queued row can never be inserted behind a
- * head that is being finished at the same moment without seeing it: the
- * promotion waits for the fan-out and then sees its rows. Claims take rows
- * with FOR UPDATE SKIP LOCKED and leave a lease behind. On SQLite the write
- * lock (BEGIN IMMEDIATE) serialises all of this.
+ * A destination's deliveries form a queue in event_seq order. A unique
+ * partial index allows one 'pending' row per destination, the head; the rest
+ * wait as 'queued'. Whoever may have left a destination without a head
+ * (fan-out after queueing rows, a finish after completing the head) then
+ * elects the smallest queued row, in a statement that sees every committed
+ * row. Two electors racing either pick the same row (its row lock lets one
+ * win, the other finds it no longer queued) or different rows, and then the
+ * unique index refuses the second: never two heads, never a missed one. An
+ * elector that dies between its commit and its election leaves a headless
+ * queue, which wh_sweep repairs. No destination row is locked, so fan-out
+ * never waits for attempts being recorded, nor they for it.
+ *
+ * On PostgreSQL one node fans out at a time (an advisory lock) and claims
+ * take rows with FOR UPDATE SKIP LOCKED, leaving a lease. On SQLite the
+ * dispatcher runs all of this inside one writer's transactions.
  */
 #include "webhooks/queue.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/audit.h"
@@ -57,37 +66,60 @@ static rn_rows *fanout_events(rn_db *db, int limit)
                        RN_PARAMS(RN_I(limit)));
 }
 
-/* The tenant's enabled destinations, locked against a concurrent finish. */
+/* The tenant's enabled destinations. */
 static rn_rows *fanout_hooks(rn_db *db, const char *tenant_id)
 {
     return rn_db_query(db,
-                       is_pg(db) ? "SELECT id, events FROM webhooks WHERE tenant_id = $1"
-                                   " AND enabled = 1 ORDER BY id FOR UPDATE"
-                                 : "SELECT id, events FROM webhooks WHERE tenant_id = $1"
-                                   " AND enabled = 1 ORDER BY id",
+                       "SELECT id, events FROM webhooks WHERE tenant_id = $1 AND enabled = 1"
+                       " ORDER BY id",
                        RN_PARAMS(RN_T(tenant_id)));
 }
 
+/* Destinations a fan-out queued rows for, to elect their heads. */
+typedef struct {
+    char (*pairs)[2][48];
+    int n, cap;
+} touched;
+
+static void touched_add(touched *t, const char *tenant_id, const char *webhook_id)
+{
+    for (int i = 0; i < t->n; i++)
+        if (strcmp(t->pairs[i][1], webhook_id) == 0 && strcmp(t->pairs[i][0], tenant_id) == 0)
+            return;
+    if (t->n == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 16;
+        void *grown = realloc(t->pairs, sizeof *t->pairs * (size_t)cap);
+        if (!grown)
+            return; /* the sweep elects what we could not remember */
+        t->pairs = grown;
+        t->cap = cap;
+    }
+    copy(t->pairs[t->n][0], 48, tenant_id);
+    copy(t->pairs[t->n][1], 48, webhook_id);
+    t->n++;
+}
+
 static int fanout_one(rn_db *db, const rn_rows *hooks, const rn_rows *events, int row,
-                      long long now)
+                      touched *t)
 {
     const char *tenant_id = rn_rows_get(events, row, 0);
     const char *event_id = rn_rows_get(events, row, 1);
     const char *type = rn_rows_get(events, row, 2);
+    long long now = rn_now_ms();
     for (int i = 0; i < rn_rows_count(hooks); i++) {
         if (!wh_events_match(rn_rows_get(hooks, i, 1), type))
             continue;
+        const char *hook = rn_rows_get(hooks, i, 0);
         long long n = rn_db_exec(
             db,
             "INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_type,"
             " event_seq, status, attempts, next_attempt_at, created_at, updated_at) VALUES"
-            " ($1, $2, $3, $4, $6, CASE WHEN EXISTS (SELECT 1 FROM webhook_deliveries"
-            " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'pending')"
-            " THEN 'queued' ELSE 'pending' END, 0, $5, $5, $5) ON CONFLICT DO NOTHING",
-            RN_PARAMS(RN_T(tenant_id), RN_T(rn_rows_get(hooks, i, 0)), RN_T(event_id),
-                      RN_T(type), RN_I(now), RN_I(rn_rows_int(events, row, 3, 0))));
+            " ($1, $2, $3, $4, $6, 'queued', 0, $5, $5, $5) ON CONFLICT DO NOTHING",
+            RN_PARAMS(RN_T(tenant_id), RN_T(hook), RN_T(event_id), RN_T(type), RN_I(now),
+                      RN_I(rn_rows_int(events, row, 3, 0))));
         if (n < 0)
             return -1;
+        touched_add(t, tenant_id, hook);
     }
     return rn_db_exec(db, "UPDATE events SET fanned_out = 1 WHERE tenant_id = $1 AND id = $2",
                       RN_PARAMS(RN_T(tenant_id), RN_T(event_id))) == 1
@@ -95,7 +127,7 @@ static int fanout_one(rn_db *db, const rn_rows *hooks, const rn_rows *events, in
                : -1;
 }
 
-static int fanout_batch(rn_db *db, const rn_rows *events, long long now)
+static int fanout_batch(rn_db *db, const rn_rows *events, touched *t)
 {
     rn_rows *hooks = NULL;
     const char *hooks_tenant = "";
@@ -110,10 +142,40 @@ static int fanout_batch(rn_db *db, const rn_rows *events, long long now)
                 rc = -1;
         }
         if (rc == 0)
-            rc = fanout_one(db, hooks, events, i, now);
+            rc = fanout_one(db, hooks, events, i, t);
     }
     rn_rows_free(hooks);
     return rc;
+}
+
+/* Queues a batch; returns events handled or -1. Fills t. */
+static int fanout_queue(rn_db *db, int limit, touched *t)
+{
+    rn_rows *events = fanout_events(db, limit);
+    if (!events)
+        return -1;
+    int n = rn_rows_count(events);
+    int rc = n > 0 ? fanout_batch(db, events, t) : 0;
+    rn_rows_free(events);
+    return rc == 0 ? n : -1;
+}
+
+static int elect_touched(rn_db *db, const touched *t)
+{
+    int rc = 0;
+    for (int i = 0; i < t->n && rc == 0; i++)
+        rc = wh_elect(db, t->pairs[i][0], t->pairs[i][1], NULL, 0, NULL, NULL);
+    return rc;
+}
+
+int wh_fanout_run(rn_db *db, int limit)
+{
+    touched t = {0};
+    int n = fanout_queue(db, limit, &t);
+    if (n > 0 && elect_touched(db, &t) != 0)
+        n = -1;
+    free(t.pairs);
+    return n;
 }
 
 int wh_fanout(rn_db *db, int limit)
@@ -124,20 +186,67 @@ int wh_fanout(rn_db *db, int limit)
         rn_db_rollback(db);
         return 0;
     }
-    rn_rows *events = fanout_events(db, limit);
-    int n = events ? rn_rows_count(events) : -1;
+    touched t = {0};
+    int n = fanout_queue(db, limit, &t);
     if (n <= 0) {
-        rn_rows_free(events);
         rn_db_rollback(db);
-        return n;
+    } else if (rn_db_commit(db) != 0) {
+        n = -1;
+    } else {
+        /* After the commit, so that each election sees the new rows. */
+        elect_touched(db, &t);
     }
-    int rc = fanout_batch(db, events, rn_now_ms());
-    rn_rows_free(events);
-    if (rc != 0) {
-        rn_db_rollback(db);
+    free(t.pairs);
+    return n;
+}
+
+/* ---- heads -------------------------------------------------------------- */
+
+int wh_elect(rn_db *db, const char *tenant_id, const char *webhook_id, const char *node,
+             long long lease_until, wh_job *next, bool *has_next)
+{
+    rn_rows *rows = rn_db_query(
+        db,
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3,"
+        " updated_at = $3, claimed_by = $4, claimed_until = $5"
+        " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'queued'"
+        " AND event_seq = (SELECT MIN(event_seq) FROM webhook_deliveries"
+        " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'queued')"
+        " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries"
+        " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'pending')"
+        " RETURNING event_id, event_type, attempts",
+        RN_PARAMS(RN_T(tenant_id), RN_T(webhook_id), RN_I(rn_now_ms()), RN_T(node),
+                  node ? RN_I(lease_until) : RN_NULLP));
+    if (!rows) /* another elector's head won the unique index: fine outside a transaction */
+        return rn_db_last_error(db) == RN_DB_ERR_CONSTRAINT ? 0 : -1;
+    if (next && node && rn_rows_count(rows) == 1) {
+        copy(next->tenant_id, sizeof next->tenant_id, tenant_id);
+        copy(next->webhook_id, sizeof next->webhook_id, webhook_id);
+        copy(next->event_id, sizeof next->event_id, rn_rows_get(rows, 0, 0));
+        copy(next->event_type, sizeof next->event_type, rn_rows_get(rows, 0, 1));
+        next->attempts = (int)rn_rows_int(rows, 0, 2, 0);
+        *has_next = true;
+    }
+    rn_rows_free(rows);
+    return 0;
+}
+
+int wh_sweep(rn_db *db)
+{
+    rn_rows *rows = rn_db_query(
+        db,
+        "SELECT w.tenant_id, w.id FROM webhooks w WHERE w.enabled = 1 AND EXISTS (SELECT 1"
+        " FROM webhook_deliveries q WHERE q.tenant_id = w.tenant_id AND q.webhook_id = w.id"
+        " AND q.status = 'queued') AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p"
+        " WHERE p.tenant_id = w.tenant_id AND p.webhook_id = w.id AND p.status = 'pending')",
+        RN_NOPARAMS);
+    if (!rows)
         return -1;
-    }
-    return rn_db_commit(db) == 0 ? n : -1;
+    int n = rn_rows_count(rows);
+    for (int i = 0; i < n; i++)
+        wh_elect(db, rn_rows_get(rows, i, 0), rn_rows_get(rows, i, 1), NULL, 0, NULL, NULL);
+    rn_rows_free(rows);
+    return n;
 }
 
 /* ---- claims ------------------------------------------------------------- */
@@ -225,14 +334,14 @@ void wh_job_data_free(wh_job_data *d)
 
 int wh_abandon(rn_db *db, const wh_job *job, const char *node)
 {
-    return rn_db_exec(db,
-                      "UPDATE webhook_deliveries SET status = 'failed', claimed_by = NULL,"
-                      " claimed_until = NULL, updated_at = $5 WHERE tenant_id = $1"
-                      " AND webhook_id = $2 AND event_id = $3 AND claimed_by = $4",
-                      RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id),
-                                RN_T(job->event_id), RN_T(node), RN_I(rn_now_ms()))) < 0
-               ? -1
-               : 0;
+    if (rn_db_exec(db,
+                   "UPDATE webhook_deliveries SET status = 'failed', claimed_by = NULL,"
+                   " claimed_until = NULL, updated_at = $5 WHERE tenant_id = $1"
+                   " AND webhook_id = $2 AND event_id = $3 AND claimed_by = $4",
+                   RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id), RN_T(job->event_id),
+                             RN_T(node), RN_I(rn_now_ms()))) < 0)
+        return -1;
+    return wh_elect(db, job->tenant_id, job->webhook_id, NULL, 0, NULL, NULL);
 }
 
 /* ---- finishing an attempt ----------------------------------------------- */
@@ -247,8 +356,9 @@ typedef struct {
     char reason[96];
 } finish_plan;
 
-/* Locks the destination row and reads what the decision needs, plus the
- * number this attempt gets, in one round trip. 0, 1 when absent, or -1. */
+/* Reads what the decision needs, plus the number this attempt gets, in one
+ * round trip. No lock: only the holder of a delivery's claim finishes it.
+ * 0, 1 when the destination is gone, or -1. */
 #define FINISH_LOCK                                                                        \
     "SELECT enabled, consecutive_failures, (SELECT COALESCE(MAX(attempt), 0)"            \
     " FROM webhook_attempts WHERE tenant_id = $1 AND webhook_id = $2 AND event_id = $3)" \
@@ -257,7 +367,7 @@ typedef struct {
 static int finish_lock(rn_db *db, const wh_job *job, finish_plan *plan, int *number)
 {
     rn_rows *rows = rn_db_query(
-        db, is_pg(db) ? FINISH_LOCK " FOR UPDATE" : FINISH_LOCK,
+        db, FINISH_LOCK,
         RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id), RN_T(job->event_id)));
     if (!rows)
         return -1;
@@ -322,33 +432,6 @@ static long long finish_delivery(rn_db *db, const wh_job *job, const finish_plan
                                 RN_I(rn_now_ms()), RN_T(p->node)));
 }
 
-/* Moves the destination's next queued delivery to the head. With `next`,
- * it is also claimed for the caller (RETURNING tells what it was). */
-static int finish_promote(rn_db *db, const wh_job *job, const char *node,
-                          long long lease_until, wh_job *next, bool *has_next)
-{
-    rn_rows *rows = rn_db_query(
-        db,
-        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3,"
-        " claimed_by = $4, claimed_until = $5 WHERE tenant_id = $1 AND webhook_id = $2"
-        " AND status = 'queued' AND event_seq = (SELECT MIN(event_seq) FROM webhook_deliveries"
-        " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'queued')"
-        " RETURNING event_id, event_type, attempts",
-        RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id), RN_I(rn_now_ms()),
-                  RN_T(next ? node : NULL), next ? RN_I(lease_until) : RN_NULLP));
-    if (!rows)
-        return -1;
-    if (next && rn_rows_count(rows) == 1) {
-        *next = *job;
-        copy(next->event_id, sizeof next->event_id, rn_rows_get(rows, 0, 0));
-        copy(next->event_type, sizeof next->event_type, rn_rows_get(rows, 0, 1));
-        next->attempts = (int)rn_rows_int(rows, 0, 2, 0);
-        *has_next = true;
-    }
-    rn_rows_free(rows);
-    return 0;
-}
-
 static int finish_destination(rn_db *db, const wh_job *job, const finish_plan *plan)
 {
     if (!plan->disable_reason && plan->failures == plan->failures_before)
@@ -386,9 +469,11 @@ typedef struct {
     bool *has_next;
 } finish_next;
 
+/* The attempt's row and its consequences. *elect: the delivery is finished,
+ * so the destination needs a new head; *keep: and its worker may claim it. */
 static int finish_steps(rn_db *db, const wh_job *job, bool send_ok, const rn_send_result *res,
-                        const wh_policy *p, uint32_t rnd, wh_outcome *out,
-                        const finish_next *fn)
+                        const wh_policy *p, uint32_t rnd, wh_outcome *out, bool *elect,
+                        bool *keep)
 {
     finish_plan plan = {0};
     int number = 0;
@@ -416,33 +501,41 @@ static int finish_steps(rn_db *db, const wh_job *job, bool send_ok, const rn_sen
     }
     if (finish_destination(db, job, &plan) != 0)
         return -1;
-    if (!plan.final)
-        return 0;
-    bool keep = fn->next && plan.enabled && !plan.disable_reason;
-    return finish_promote(db, job, p->node, fn->lease_until, keep ? fn->next : NULL,
-                          fn->has_next);
+    *elect = plan.final;
+    *keep = plan.final && plan.enabled && !plan.disable_reason;
+    return 0;
 }
 
+static int finish_elect(rn_db *db, const wh_job *job, const wh_policy *p, bool keep,
+                        const finish_next *fn)
+{
+    bool claim = keep && fn->next;
+    return wh_elect(db, job->tenant_id, job->webhook_id, claim ? p->node : NULL, fn->lease_until,
+                    claim ? fn->next : NULL, fn->has_next);
+}
+
+/* Its own transaction, then the election once the finish is visible. */
 static int finish_run(rn_db *db, const wh_job *job, bool send_ok, const rn_send_result *res,
                       const wh_policy *p, uint32_t rnd, wh_outcome *out, const finish_next *fn)
 {
     memset(out, 0, sizeof *out);
     if (fn->has_next)
         *fn->has_next = false;
+    bool elect = false, keep = false;
     if (rn_db_begin(db) != 0)
         return -1;
-    int rc = finish_steps(db, job, send_ok, res, p, rnd, out, fn);
+    int rc = finish_steps(db, job, send_ok, res, p, rnd, out, &elect, &keep);
     if (rc != 0) {
         rn_db_rollback(db);
-        if (fn->has_next)
-            *fn->has_next = false;
         return rc;
     }
-    if (rn_db_commit(db) == 0)
-        return 0;
-    if (fn->has_next)
-        *fn->has_next = false;
-    return -1;
+    if (rn_db_commit(db) != 0)
+        return -1;
+    /* A failed election leaves a headless queue for the sweep to repair:
+     * the attempt itself is recorded, so this is still a success. */
+    if (elect)
+        finish_elect(db, job, p, keep, fn);
+    return 0;
 }
 
 int wh_finish(rn_db *db, const wh_job *job, bool send_ok, const rn_send_result *res,
@@ -460,21 +553,27 @@ int wh_finish_and_next(rn_db *db, const wh_job *job, bool send_ok, const rn_send
     return finish_run(db, job, send_ok, res, p, rnd, out, &fn);
 }
 
+int wh_finish_run(rn_db *db, const wh_policy *p, wh_finish_item *it)
+{
+    finish_next fn = {.lease_until = it->lease_until, .next = it->next,
+                      .has_next = it->has_next};
+    memset(it->out, 0, sizeof *it->out);
+    if (it->has_next)
+        *it->has_next = false;
+    bool elect = false, keep = false;
+    it->rc = finish_steps(db, it->job, it->send_ok, it->res, p, it->rnd, it->out, &elect, &keep);
+    if (it->rc == 0 && elect && finish_elect(db, it->job, p, keep, &fn) != 0)
+        it->rc = -1;
+    return it->rc < 0 ? -1 : 0;
+}
+
 int wh_finish_many(rn_db *db, const wh_policy *p, wh_finish_item *items, int n)
 {
     if (rn_db_begin(db) != 0)
         return -1;
     bool failed = false;
-    for (int i = 0; i < n && !failed; i++) {
-        wh_finish_item *it = &items[i];
-        finish_next fn = {.lease_until = it->lease_until, .next = it->next,
-                          .has_next = it->has_next};
-        memset(it->out, 0, sizeof *it->out);
-        if (it->has_next)
-            *it->has_next = false;
-        it->rc = finish_steps(db, it->job, it->send_ok, it->res, p, it->rnd, it->out, &fn);
-        failed = it->rc < 0;
-    }
+    for (int i = 0; i < n && !failed; i++)
+        failed = wh_finish_run(db, p, &items[i]) != 0;
     if (!failed && rn_db_commit(db) == 0)
         return 0;
     if (failed)
@@ -489,12 +588,12 @@ int wh_finish_many(rn_db *db, const wh_policy *p, wh_finish_item *items, int n)
 
 int wh_queue_resume(rn_db *db, const char *tenant_id, const char *webhook_id, long long now)
 {
-    return rn_db_exec(db,
-                      "UPDATE webhook_deliveries SET next_attempt_at = $3, updated_at = $3"
-                      " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'pending'",
-                      RN_PARAMS(RN_T(tenant_id), RN_T(webhook_id), RN_I(now))) < 0
-               ? -1
-               : 0;
+    if (rn_db_exec(db,
+                   "UPDATE webhook_deliveries SET next_attempt_at = $3, updated_at = $3"
+                   " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'pending'",
+                   RN_PARAMS(RN_T(tenant_id), RN_T(webhook_id), RN_I(now))) < 0)
+        return -1;
+    return wh_elect(db, tenant_id, webhook_id, NULL, 0, NULL, NULL);
 }
 
 int wh_queue_drop(rn_db *db, const char *tenant_id, const char *webhook_id)

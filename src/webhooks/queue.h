@@ -2,15 +2,16 @@
  * queue.h — the delivery queue's store operations, kept apart from the
  * threads that drive them (dispatcher.c) so each can be tested alone.
  *
- * Life of a delivery row: fan-out inserts it 'pending' when it is the only
- * unfinished one of its destination, else 'queued'. A node claims due
- * pending rows with a lease (claimed_by, claimed_until); PostgreSQL nodes
- * skip rows another node has locked. After the attempt, one transaction
- * records it in webhook_attempts and moves the row to 'succeeded', 'failed'
- * or back to 'pending' for a retry; a finished row promotes the next queued
- * row of its destination. Nothing is marked done before the attempt is
- * recorded, so a node killed at any point leaves the row claimed, and the
- * lease running out hands it to the next claim: at least once.
+ * Life of a delivery row: fan-out inserts it 'queued'; the smallest queued
+ * row of a destination is elected its head ('pending', at most one per
+ * destination by a unique index). A node claims due heads with a lease
+ * (claimed_by, claimed_until); PostgreSQL nodes skip rows another node has
+ * locked. After the attempt, one transaction records it in webhook_attempts
+ * and moves the row to 'succeeded', 'failed' or back to 'pending' for a
+ * retry; a finished row makes way for the next election. Nothing is marked
+ * done before the attempt is recorded, so a node killed at any point leaves
+ * the row claimed, and the lease running out hands it to the next claim:
+ * at least once.
  *
  * Every function runs on a connection the caller holds (one thread).
  */
@@ -33,9 +34,25 @@ typedef struct {
 
 /* Turns up to `limit` events that are not yet fanned out into delivery rows
  * for every enabled destination subscribed to them now, and marks them
- * fanned out, in one transaction. Returns how many events it handled (0
- * also when another PostgreSQL node is fanning out), or -1. */
+ * fanned out, in one transaction; then elects the heads. Returns how many
+ * events it handled (0 also when another PostgreSQL node is fanning out),
+ * or -1. */
 int wh_fanout(rn_db *db, int limit);
+/* The same inside the caller's transaction (SQLite's single writer, which
+ * needs no lock between nodes). Returns events handled or -1 (the
+ * transaction is then doomed). */
+int wh_fanout_run(rn_db *db, int limit);
+
+/* Makes the destination's smallest queued delivery its head, unless it has
+ * one. With node, the head is also claimed for node until lease_until and
+ * described in *next (*has_next set). Losing a race to another elector is
+ * not an error. 0, or -1 (inside a transaction: the transaction is doomed). */
+int wh_elect(rn_db *db, const char *tenant_id, const char *webhook_id, const char *node,
+             long long lease_until, wh_job *next, bool *has_next);
+/* Elects heads for enabled destinations with queued rows and none (left by
+ * an elector that died between commit and election). Returns how many
+ * destinations it found, or -1. */
+int wh_sweep(rn_db *db);
 
 /* Claims up to n due heads of enabled destinations for `node` until
  * lease_until (ms). Fills jobs; returns how many, or -1. */
@@ -106,8 +123,12 @@ typedef struct {
  * 0 (each item's rc says what happened to it), or -1 when the transaction
  * failed and nothing was recorded: finish the items one by one. */
 int wh_finish_many(rn_db *db, const wh_policy *p, wh_finish_item *items, int n);
+/* One item inside the caller's transaction: 0 (see it->rc), or -1 when a
+ * statement failed and the transaction is doomed. */
+int wh_finish_run(rn_db *db, const wh_policy *p, wh_finish_item *it);
 
-/* Puts a re-enabled destination's head back in line at once. */
+/* Puts a re-enabled destination's head back in line at once (electing one
+ * if it has none). */
 int wh_queue_resume(rn_db *db, const char *tenant_id, const char *webhook_id, long long now);
 /* Deletes a destination's queue and attempt log (inside the caller's
  * transaction). */

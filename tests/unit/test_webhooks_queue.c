@@ -595,6 +595,58 @@ static void finish_many_records_a_batch_in_one_transaction(void **state)
     assert_int_equal(scalar(f, "SELECT COUNT(*) FROM webhook_attempts WHERE tenant_id = $1"), 2);
 }
 
+static void a_destination_never_has_two_heads(void **state)
+{
+    NEED_STORE(state);
+    add_hook(f, "wh_a", "[\"*\"]", 1);
+    char e1[48], e2[48];
+    emit(f, "call.started", e1);
+    emit(f, "call.ended", e2);
+    wh_fanout(f->db, 100);
+    assert_int_equal(rn_db_exec(f->db,
+                                "UPDATE webhook_deliveries SET status = 'pending'"
+                                " WHERE tenant_id = $1 AND event_id = $2",
+                                RN_PARAMS(RN_T(f->tenant), RN_T(e2))),
+                     -1);
+    assert_int_equal(rn_db_last_error(f->db), RN_DB_ERR_CONSTRAINT);
+    /* An election with a head in place changes nothing. */
+    wh_job next;
+    bool has = false;
+    assert_int_equal(wh_elect(f->db, f->tenant, "wh_a", "node_a", rn_now_ms() + 1000, &next,
+                              &has),
+                     0);
+    assert_false(has);
+    assert_string_equal(status_of(f, "wh_a", e2), "queued");
+}
+
+static void the_sweep_elects_a_head_for_a_headless_queue(void **state)
+{
+    NEED_STORE(state);
+    add_hook(f, "wh_a", "[\"*\"]", 1);
+    add_hook(f, "wh_off", "[\"*\"]", 1);
+    char e1[48], e2[48], e3[48];
+    emit(f, "call.started", e1);
+    emit(f, "call.ended", e2);
+    emit(f, "call.ended", e3);
+    wh_fanout(f->db, 100);
+    /* As if a node died between committing a finish and electing. */
+    rn_db_exec(f->db,
+               "UPDATE webhook_deliveries SET status = 'succeeded' WHERE tenant_id = $1"
+               " AND event_id = $2",
+               RN_PARAMS(RN_T(f->tenant), RN_T(e1)));
+    rn_db_exec(f->db, "UPDATE webhooks SET enabled = 0 WHERE tenant_id = $1 AND id = 'wh_off'",
+               RN_PARAMS(RN_T(f->tenant)));
+    wh_job job;
+    assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 0);
+    assert_int_equal(wh_sweep(f->db), 1); /* not the disabled one */
+    assert_string_equal(status_of(f, "wh_a", e2), "pending");
+    assert_string_equal(status_of(f, "wh_a", e3), "queued");
+    assert_string_equal(status_of(f, "wh_off", e2), "queued");
+    assert_int_equal(wh_sweep(f->db), 0);
+    assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
+    assert_string_equal(job.event_id, e2);
+}
+
 /* ---- concurrency -------------------------------------------------------- */
 
 typedef struct {
@@ -757,6 +809,8 @@ static void fanout_racing_finishes_never_strands_a_queued_row(void **state)
             cmocka_unit_test_setup(a_deleted_destination_leaves_nothing_to_finish, fresh),   \
             cmocka_unit_test_setup(job_load_returns_the_outbox_bytes, fresh),                \
             cmocka_unit_test_setup(finish_many_records_a_batch_in_one_transaction, fresh),   \
+            cmocka_unit_test_setup(a_destination_never_has_two_heads, fresh),                \
+            cmocka_unit_test_setup(the_sweep_elects_a_head_for_a_headless_queue, fresh),     \
             cmocka_unit_test_setup(concurrent_claims_never_hand_out_a_head_twice, fresh),    \
             cmocka_unit_test_setup(fanout_racing_finishes_never_strands_a_queued_row, fresh), \
     }
