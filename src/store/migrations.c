@@ -90,8 +90,9 @@
     "  PRIMARY KEY (tenant_id, id));" \
     "CREATE INDEX events_pending ON events (tenant_id, fanned_out, id);"
 
-/* Webhooks (issue 6; src/webhooks/internal.h explains the model). At most one
- * delivery per destination is 'pending' (the head of its queue); the others
+/* Webhooks (issue 6; src/webhooks/queue.c explains the model). At most one
+ * delivery per destination is 'pending' (the head of its queue, enforced by
+ * the unique partial index webhook_deliveries_heads); the others
  * wait as 'queued' and go out in outbox insertion order (event_seq), which,
  * unlike the ids, orders events written within one millisecond. That order
  * is events.seq on PostgreSQL and the rowid on SQLite (events are never
@@ -129,8 +130,8 @@
     "  created_at BIGINT NOT NULL," \
     "  updated_at BIGINT NOT NULL," \
     "  PRIMARY KEY (tenant_id, webhook_id, event_id));" \
-    "CREATE INDEX webhook_deliveries_heads ON webhook_deliveries (tenant_id, next_attempt_at)" \
-    "  WHERE status = 'pending';" \
+    "CREATE UNIQUE INDEX webhook_deliveries_heads ON webhook_deliveries" \
+    "  (tenant_id, webhook_id) WHERE status = 'pending';" \
     "CREATE INDEX webhook_deliveries_queued ON webhook_deliveries" \
     "  (tenant_id, webhook_id, event_seq) WHERE status = 'queued';" \
     "CREATE TABLE webhook_attempts (" \
@@ -414,236 +415,6 @@
     "    VALUES ('delete', -old.seq, old.search_text);" \
     "  INSERT INTO contacts_fts (rowid, search_text) VALUES (-new.seq, new.search_text);" \
     "END;"
-
-/* Webhooks (issue 6; src/webhooks/queue.c explains the model). At most one
- * delivery per destination is 'pending' (the head of its queue, enforced by
- * the unique partial index webhook_deliveries_heads); the others
- * wait as 'queued' and go out in outbox insertion order (event_seq), which,
- * unlike the ids, orders events written within one millisecond. That order
- * is events.seq on PostgreSQL and the rowid on SQLite (events are never
- * deleted, so VACUUM leaves rowids as they are). The partial indexes are the
- * dispatcher's work lists: the heads (one per busy destination), the waiting
- * rows, and the events not yet fanned out; they stay small however long the
- * history grows. */
-#define V4_WEBHOOKS \
-    "CREATE TABLE webhooks (" \
-    "  tenant_id TEXT NOT NULL REFERENCES tenants(id)," \
-    "  id TEXT NOT NULL," \
-    "  name TEXT NOT NULL," \
-    "  url TEXT NOT NULL," \
-    "  events TEXT NOT NULL," \
-    "  enabled INTEGER NOT NULL," \
-    "  disabled_reason TEXT," \
-    "  secret_sealed TEXT NOT NULL," \
-    "  old_secret_sealed TEXT," \
-    "  old_secret_until BIGINT," \
-    "  consecutive_failures INTEGER NOT NULL," \
-    "  created_at BIGINT NOT NULL," \
-    "  updated_at BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, id));" \
-    "CREATE TABLE webhook_deliveries (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  webhook_id TEXT NOT NULL," \
-    "  event_id TEXT NOT NULL," \
-    "  event_type TEXT NOT NULL," \
-    "  event_seq BIGINT NOT NULL," \
-    "  status TEXT NOT NULL," \
-    "  attempts INTEGER NOT NULL," \
-    "  next_attempt_at BIGINT," \
-    "  claimed_by TEXT," \
-    "  claimed_until BIGINT," \
-    "  created_at BIGINT NOT NULL," \
-    "  updated_at BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, webhook_id, event_id));" \
-    "CREATE UNIQUE INDEX webhook_deliveries_heads ON webhook_deliveries" \
-    "  (tenant_id, webhook_id) WHERE status = 'pending';" \
-    "CREATE INDEX webhook_deliveries_queued ON webhook_deliveries" \
-    "  (tenant_id, webhook_id, event_seq) WHERE status = 'queued';" \
-    "CREATE TABLE webhook_attempts (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  id TEXT NOT NULL," \
-    "  webhook_id TEXT NOT NULL," \
-    "  event_id TEXT NOT NULL," \
-    "  event_type TEXT NOT NULL," \
-    "  attempt INTEGER NOT NULL," \
-    "  origin TEXT NOT NULL," \
-    "  status TEXT NOT NULL," \
-    "  response_status INTEGER," \
-    "  duration_ms BIGINT NOT NULL," \
-    "  error TEXT," \
-    "  response_body TEXT," \
-    "  created_at BIGINT NOT NULL," \
-    "  next_attempt_at BIGINT," \
-    "  PRIMARY KEY (tenant_id, id));" \
-    "CREATE INDEX webhook_attempts_webhook ON webhook_attempts (tenant_id, webhook_id, id);" \
-    "CREATE INDEX webhook_attempts_event ON webhook_attempts (tenant_id, event_id, id);"
-
-#define V4_WEBHOOKS_SQLITE \
-    "CREATE INDEX events_unfanned ON events (tenant_id) WHERE fanned_out = 0;"
-#define V4_WEBHOOKS_PG \
-    "ALTER TABLE events ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;" \
-    "CREATE INDEX events_unfanned ON events (tenant_id, seq) WHERE fanned_out = 0;"
-
-/* SDK tokens (issue 4). signing_keys is global, not tenant-owned: the keys
- * belong to the deployment and sign every tenant's tokens (each token names
- * its tenant in `tid`). private_key is the Ed25519 seed sealed with the
- * master key, erased when the key is retired; the partial unique index
- * allows one current key at a time, even with concurrent rotations.
- * visitor_sessions holds one row per visitor context token presented to
- * POST /api/sdk/visitor/session. */
-#define V3_SIGNING_KEYS \
-    "CREATE TABLE signing_keys (" \
-    "  kid TEXT PRIMARY KEY," \
-    "  alg TEXT NOT NULL," \
-    "  public_key TEXT NOT NULL," \
-    "  private_key TEXT," \
-    "  status TEXT NOT NULL," \
-    "  created_at BIGINT NOT NULL," \
-    "  retired_at BIGINT);" \
-    "CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (status)" \
-    "  WHERE status = 'current';" \
-    "CREATE TABLE visitor_sessions (" \
-    "  tenant_id TEXT NOT NULL REFERENCES tenants(id)," \
-    "  id TEXT NOT NULL," \
-    "  token_id TEXT NOT NULL," \
-    "  visitor_id TEXT NOT NULL," \
-    "  visitor TEXT NOT NULL," \
-    "  metadata TEXT NOT NULL," \
-    "  origin TEXT NOT NULL," \
-    "  created_at BIGINT NOT NULL," \
-    "  expires_at BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, id)," \
-    "  UNIQUE (tenant_id, token_id));" \
-    "CREATE INDEX visitor_sessions_visitor ON visitor_sessions (tenant_id, visitor_id);"
-
-/* Activity and reports (issue 5; src/activity/activity.h explains the model).
- * Raw rows: conversations, messages, the agents each conversation was
- * assigned to, calls, tickets, each agent's current presence and its closed
- * presence intervals. Reports read only the two daily rollups, which the
- * activity code keeps in the same transaction as each change; `day` is the
- * tenant's local date ('YYYY-MM-DD'). Durations in the rollups are sums in
- * milliseconds (talk time in seconds) with the count they average over.
- * Messages are keyed by conversation: they are only ever read per
- * conversation, so the key is the one index they need. The partial unique
- * index allows one conversation that is not closed per visitor. */
-#define V5_ACTIVITY \
-    "CREATE TABLE conversations (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  id TEXT NOT NULL," \
-    "  visitor_id TEXT NOT NULL," \
-    "  visitor_name TEXT," \
-    "  status TEXT NOT NULL," \
-    "  agent_id TEXT," \
-    "  created_at BIGINT NOT NULL," \
-    "  assigned_at BIGINT," \
-    "  first_response_at BIGINT," \
-    "  first_response_agent_id TEXT," \
-    "  closed_at BIGINT," \
-    "  closed_by TEXT," \
-    "  messages_inbound BIGINT NOT NULL," \
-    "  messages_outbound BIGINT NOT NULL," \
-    "  last_message_at BIGINT NOT NULL," \
-    "  updated_at BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, id));" \
-    "CREATE INDEX conversations_status ON conversations (tenant_id, status, id);" \
-    "CREATE UNIQUE INDEX conversations_open_visitor ON conversations (tenant_id, visitor_id)" \
-    "  WHERE status <> 'closed';" \
-    "CREATE TABLE conversation_agents (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  conversation_id TEXT NOT NULL," \
-    "  agent_id TEXT NOT NULL," \
-    "  assigned_at BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, conversation_id, agent_id));" \
-    "CREATE TABLE messages (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  conversation_id TEXT NOT NULL," \
-    "  id TEXT NOT NULL," \
-    "  direction TEXT NOT NULL," \
-    "  sender_id TEXT NOT NULL," \
-    "  body TEXT NOT NULL," \
-    "  created_at BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, conversation_id, id));" \
-    "CREATE TABLE calls (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  id TEXT NOT NULL," \
-    "  conversation_id TEXT," \
-    "  agent_id TEXT NOT NULL," \
-    "  direction TEXT NOT NULL," \
-    "  status TEXT NOT NULL," \
-    "  outcome TEXT," \
-    "  started_at BIGINT NOT NULL," \
-    "  ended_at BIGINT," \
-    "  talk_seconds BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, id));" \
-    "CREATE TABLE tickets (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  id TEXT NOT NULL," \
-    "  conversation_id TEXT," \
-    "  subject TEXT NOT NULL," \
-    "  description TEXT," \
-    "  status TEXT NOT NULL," \
-    "  priority TEXT NOT NULL," \
-    "  assignee_id TEXT," \
-    "  created_by TEXT NOT NULL," \
-    "  created_at BIGINT NOT NULL," \
-    "  updated_at BIGINT NOT NULL," \
-    "  resolved_at BIGINT," \
-    "  PRIMARY KEY (tenant_id, id));" \
-    "CREATE TABLE agent_presence (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  agent_id TEXT NOT NULL," \
-    "  status TEXT NOT NULL," \
-    "  since BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, agent_id));" \
-    "CREATE TABLE presence_intervals (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  agent_id TEXT NOT NULL," \
-    "  started_at BIGINT NOT NULL," \
-    "  ended_at BIGINT NOT NULL," \
-    "  status TEXT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, agent_id, started_at));" \
-    "CREATE TABLE report_daily (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  day TEXT NOT NULL," \
-    "  conversations BIGINT NOT NULL," \
-    "  conversations_resolved BIGINT NOT NULL," \
-    "  messages_inbound BIGINT NOT NULL," \
-    "  messages_outbound BIGINT NOT NULL," \
-    "  first_response_count BIGINT NOT NULL," \
-    "  first_response_ms BIGINT NOT NULL," \
-    "  resolution_count BIGINT NOT NULL," \
-    "  resolution_ms BIGINT NOT NULL," \
-    "  calls BIGINT NOT NULL," \
-    "  calls_answered BIGINT NOT NULL," \
-    "  calls_missed BIGINT NOT NULL," \
-    "  talk_seconds BIGINT NOT NULL," \
-    "  contacts_created BIGINT NOT NULL," \
-    "  tickets_created BIGINT NOT NULL," \
-    "  tickets_resolved BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, day));" \
-    "CREATE TABLE report_agent_daily (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  day TEXT NOT NULL," \
-    "  agent_id TEXT NOT NULL," \
-    "  conversations_handled BIGINT NOT NULL," \
-    "  conversations_resolved BIGINT NOT NULL," \
-    "  messages_sent BIGINT NOT NULL," \
-    "  first_response_count BIGINT NOT NULL," \
-    "  first_response_ms BIGINT NOT NULL," \
-    "  calls_handled BIGINT NOT NULL," \
-    "  talk_seconds BIGINT NOT NULL," \
-    "  online_ms BIGINT NOT NULL," \
-    "  away_ms BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, day, agent_id));" \
-    "CREATE TABLE ai_knowledge_documents (" \
-    "  tenant_id TEXT NOT NULL," \
-    "  id TEXT NOT NULL," \
-    "  title TEXT NOT NULL," \
-    "  content TEXT NOT NULL," \
-    "  source_url TEXT," \
-    "  created_by TEXT NOT NULL," \
-    "  created_at BIGINT NOT NULL," \
-    "  PRIMARY KEY (tenant_id, id));"
 
 const rn_migration RN_MIGRATIONS[] = {
     {1, "foundation", V1_FOUNDATION, NULL, NULL},
