@@ -2,11 +2,12 @@
  * schema.h — schema text the contacts module shares with the migrations.
  *
  * The trigger that indexes a new contact in the SQLite trigram index is
- * created by migration 6 (store/migrations.c) and, around each bulk batch,
+ * created by a migration (store/migrations.c) and, around each bulk batch,
  * by `ringnity contacts seed` (seed.c), which drops it for the batch and
- * indexes the batch's rows in one statement instead. One definition keeps
- * the two identical. It is part of a released migration: never edit it; a
- * change is a new migration (and a new macro).
+ * indexes the batch's rows in one statement instead; the rowid arithmetic is
+ * also used by the search (store.c). One definition keeps them identical.
+ * These are parts of released migrations: never edit them; a change is a
+ * new migration (and new macros).
  */
 #ifndef RN_CONTACTS_SCHEMA_H
 #define RN_CONTACTS_SCHEMA_H
@@ -14,6 +15,33 @@
 #define RN_CONTACTS_FTS_INSERT_TRIGGER_V6                                                 \
     "CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN"                   \
     "  INSERT INTO contacts_fts (rowid, search_text) VALUES (-new.seq, new.search_text);" \
+    "END;"
+
+/* Migration 7: the trigram index's rowid puts each tenant in its own range,
+ * so a search seeks straight to its tenant instead of stepping over the
+ * matches of every tenant written since. rowid = bucket * 2^40 + (2^40 - 1 -
+ * seq): bucket is 21 bits taken from the last three characters of the
+ * tenant id (random in generated ids; tenants that share a bucket share a
+ * range and are still told apart by the join), and within a range the
+ * newest row has the lowest rowid, so reading forwards is newest first.
+ * The expressions are SQL so that the triggers, the seed and the queries
+ * compute them identically; t and s are SQL expressions. */
+#define RN_CONTACTS_FTS_SPAN_SQL "1099511627776"
+#define RN_CONTACTS_FTS_SPAN 1099511627776LL /* the same 2^40, for C */
+#define RN_CONTACTS_FTS_BUCKET_SQL(t)                                                     \
+    "((unicode(substr(" t ", -1, 1)) % 128) + (unicode(substr(" t ", -2, 1)) % 128) * 128"  \
+    " + (unicode(substr(" t ", -3, 1)) % 128) * 16384)"
+#define RN_CONTACTS_FTS_ROWID_SQL(t, s)                                                   \
+    "(" RN_CONTACTS_FTS_BUCKET_SQL(t) " * " RN_CONTACTS_FTS_SPAN_SQL " + "                 \
+    RN_CONTACTS_FTS_SPAN_SQL " - 1 - (" s "))"
+/* The seq a rowid stands for (the bucket drops out of the remainder). */
+#define RN_CONTACTS_FTS_SEQ_SQL(r)                                                        \
+    "(" RN_CONTACTS_FTS_SPAN_SQL " - 1 - ((" r ") % " RN_CONTACTS_FTS_SPAN_SQL "))"
+
+#define RN_CONTACTS_FTS_INSERT_TRIGGER_V7                                                 \
+    "CREATE TRIGGER contacts_fts_insert AFTER INSERT ON contacts BEGIN"                   \
+    "  INSERT INTO contacts_fts (rowid, search_text)"                                     \
+    "    VALUES (" RN_CONTACTS_FTS_ROWID_SQL("new.tenant_id", "new.seq") ", new.search_text);" \
     "END;"
 
 #endif

@@ -104,14 +104,16 @@ static const char *const SQL_BULK_SQLITE =
                    " value ->> 'phone', value ->> 'email', value ->> 'company',"
                    " value ->> 'tags', NULL, value ->> 'search', value ->> 'at',"
                    " value ->> 'at' FROM json_each($2)";
-/* The trigram index's rowid is -seq, so rows indexed one by one as they are
- * inserted arrive in descending rowid order, and FTS5 flushes a segment at
- * every descent. For a batch the seed drops the indexing trigger inside its
+/* The trigram index's rowids run newest first within a tenant
+ * (contacts/schema.h), so rows indexed one by one as they are inserted
+ * arrive in descending rowid order, and FTS5 flushes a segment at every
+ * descent. For a batch the seed drops the indexing trigger inside its
  * transaction (which holds the write lock), then indexes the batch's rows in
  * one statement in ascending rowid order, and puts the trigger back. */
 static const char *const SQL_INDEX_BATCH_SQLITE =
     "INSERT INTO contacts_fts (rowid, search_text)"
-    " SELECT -seq, search_text FROM contacts WHERE seq > $1 ORDER BY seq DESC";
+    " SELECT " RN_CONTACTS_FTS_ROWID_SQL("tenant_id", "seq") ", search_text FROM contacts"
+    " WHERE seq > $1 ORDER BY seq DESC";
 static const char *const SQL_BULK_PG =
     INSERT_COLUMNS "SELECT $1, r.id, r.ext, r.name, r.phone, r.email, r.company, r.tags, NULL,"
                    " r.search, r.at, r.at FROM jsonb_to_recordset($2::jsonb) AS r(id text,"
@@ -172,7 +174,7 @@ static int batch_finish(rn_db *db, long long top)
         return 0;
     if (rn_db_exec(db, SQL_INDEX_BATCH_SQLITE, RN_PARAMS(RN_I(top))) < 0)
         return -1;
-    return rn_db_exec_script(db, RN_CONTACTS_FTS_INSERT_TRIGGER_V6);
+    return rn_db_exec_script(db, RN_CONTACTS_FTS_INSERT_TRIGGER_V7);
 }
 
 static int seed(rn_db *db, const char *tenant_id, long long count, long long batch)

@@ -6,9 +6,9 @@
  * pagination: a page is the rows strictly below the last position seen, so
  * rows inserted or deleted meanwhile never shift a page (no row is skipped
  * or repeated). Search has three paths:
- *  - SQLite, 3+ characters: the FTS5 trigram index, whose rowid is -seq,
- *    read forwards (newest first), joined to the row for the tenant check;
- *    it stops at the page size;
+ *  - SQLite, 3+ characters: the FTS5 trigram index, whose rowids give each
+ *    tenant a range ordered newest first, read forwards from the position,
+ *    joined to the row for the tenant check; it stops at the page size;
  *  - PostgreSQL, 3+ characters: LIKE on search_text with the pg_trgm GIN
  *    index, the planner choosing between it and the (tenant_id, seq) index;
  *  - 1-2 characters, both stores: trigrams cannot help, so the page scans at
@@ -27,6 +27,7 @@
 
 #include "contacts/fields.h"
 #include "contacts/model.h"
+#include "contacts/schema.h"
 
 /* The columns every read returns, in contact_from_row's order. */
 #define COLS_OF(p)                                                                        \
@@ -56,11 +57,16 @@
 #define SQL_LIST                                                                          \
     "SELECT " COLS " FROM contacts c WHERE c.tenant_id = $1 AND c.seq < $2"                \
     " ORDER BY c.seq DESC LIMIT $3"
-/* The FTS5 rowid is -seq (migration 6), so ascending is newest first. */
+/* The FTS5 rowid puts the tenant in its own range, newest first (migration
+ * 7, contacts/schema.h): the rowid bounds are the tenant's range below
+ * position $3, so FTS5 seeks to the tenant and reads forwards. */
 #define SQL_SEARCH_SQLITE                                                                 \
-    "SELECT " COLS " FROM contacts_fts CROSS JOIN contacts c ON c.seq = -contacts_fts.rowid" \
-    " WHERE contacts_fts MATCH $2 AND contacts_fts.rowid > $3 AND c.tenant_id = $1"        \
-    " ORDER BY contacts_fts.rowid LIMIT $4"
+    "SELECT " COLS " FROM contacts_fts CROSS JOIN contacts c"                             \
+    " ON c.seq = " RN_CONTACTS_FTS_SEQ_SQL("contacts_fts.rowid")                           \
+    " WHERE contacts_fts MATCH $2"                                                         \
+    " AND contacts_fts.rowid > " RN_CONTACTS_FTS_ROWID_SQL("$1", "$3")                     \
+    " AND contacts_fts.rowid <= " RN_CONTACTS_FTS_ROWID_SQL("$1", "0")                     \
+    " AND c.tenant_id = $1 ORDER BY contacts_fts.rowid LIMIT $4"
 #define SQL_SEARCH_PG                                                                     \
     "SELECT " COLS " FROM contacts c WHERE c.tenant_id = $1 AND c.seq < $2"                \
     " AND c.search_text LIKE $3 ESCAPE '\\' ORDER BY c.seq DESC LIMIT $4"
@@ -224,6 +230,10 @@ static rn_rows *query_trigram(rn_db *db, const char *tenant_id, const char *term
                               long long before, int fetch)
 {
     bool pg = rn_db_dialect(db) == RN_DB_POSTGRES;
+    /* "Before the first page" is the top of the tenant's rowid range, not
+     * below every rowid of the index: else FTS5 would start reading at the
+     * lowest tenant's range. */
+    long long range_top = before < RN_CONTACTS_FTS_SPAN ? before : RN_CONTACTS_FTS_SPAN;
     char *arg = pg ? like_pattern(term) : fts_phrase(term);
     if (!arg)
         return NULL;
@@ -231,7 +241,7 @@ static rn_rows *query_trigram(rn_db *db, const char *tenant_id, const char *term
                                      RN_PARAMS(RN_T(tenant_id), RN_I(before), RN_T(arg),
                                                RN_I(fetch)))
                        : rn_db_query(db, SQL_SEARCH_SQLITE,
-                                     RN_PARAMS(RN_T(tenant_id), RN_T(arg), RN_I(-before),
+                                     RN_PARAMS(RN_T(tenant_id), RN_T(arg), RN_I(range_top),
                                                RN_I(fetch)));
     free(arg);
     return rows;

@@ -416,6 +416,33 @@
     "  INSERT INTO contacts_fts (rowid, search_text) VALUES (-new.seq, new.search_text);" \
     "END;"
 
+/* Contacts: each tenant in its own range of the trigram index (SQLite only;
+ * the rowid arithmetic is in contacts/schema.h). Migration 6 ordered the
+ * index newest first across all tenants, so searching a term that is
+ * common in a busier tenant stepped over that tenant's matches one by one. */
+#define V7_FTS_ROWID(row) RN_CONTACTS_FTS_ROWID_SQL(row ".tenant_id", row ".seq")
+#define V7_CONTACTS_FTS_SQLITE \
+    "DROP TRIGGER contacts_fts_insert;" \
+    "DROP TRIGGER contacts_fts_delete;" \
+    "DROP TRIGGER contacts_fts_update;" \
+    "DROP TABLE contacts_fts;" \
+    "CREATE VIRTUAL TABLE contacts_fts USING fts5(search_text, content=''," \
+    "  tokenize='trigram case_sensitive 1', columnsize=0);" \
+    "INSERT INTO contacts_fts (rowid, search_text)" \
+    "  SELECT " V7_FTS_ROWID("c") ", c.search_text FROM contacts c ORDER BY 1;" \
+    RN_CONTACTS_FTS_INSERT_TRIGGER_V7 \
+    "CREATE TRIGGER contacts_fts_delete AFTER DELETE ON contacts BEGIN" \
+    "  INSERT INTO contacts_fts (contacts_fts, rowid, search_text)" \
+    "    VALUES ('delete', " V7_FTS_ROWID("old") ", old.search_text);" \
+    "END;" \
+    "CREATE TRIGGER contacts_fts_update AFTER UPDATE OF search_text ON contacts" \
+    "  WHEN old.search_text IS NOT new.search_text BEGIN" \
+    "  INSERT INTO contacts_fts (contacts_fts, rowid, search_text)" \
+    "    VALUES ('delete', " V7_FTS_ROWID("old") ", old.search_text);" \
+    "  INSERT INTO contacts_fts (rowid, search_text)" \
+    "    VALUES (" V7_FTS_ROWID("new") ", new.search_text);" \
+    "END;"
+
 const rn_migration RN_MIGRATIONS[] = {
     {1, "foundation", V1_FOUNDATION, NULL, NULL},
     {2, "contacts", NULL, V2_CONTACTS_SQLITE, V2_CONTACTS_PG},
@@ -423,6 +450,7 @@ const rn_migration RN_MIGRATIONS[] = {
     {4, "webhooks", V4_WEBHOOKS, V4_WEBHOOKS_SQLITE, V4_WEBHOOKS_PG},
     {5, "activity", V5_ACTIVITY, V5_ACTIVITY_KEYED(" WITHOUT ROWID"), V5_ACTIVITY_KEYED("")},
     {6, "contacts_fts_newest_first", NULL, V6_CONTACTS_FTS_SQLITE, NULL},
+    {7, "contacts_fts_by_tenant", NULL, V7_CONTACTS_FTS_SQLITE, NULL},
 };
 
 const int RN_MIGRATION_COUNT = sizeof RN_MIGRATIONS / sizeof *RN_MIGRATIONS;

@@ -524,6 +524,45 @@ static void test_store_pages_and_external_ids(void **state)
     rn_contact_clear(&c);
 }
 
+/* Two tenants whose ids end alike share a range of the SQLite trigram index;
+ * searches must still keep them apart, page by page. */
+static void test_store_shared_bucket(void **state)
+{
+    fixture *f = *state;
+    if (!f)
+        skip();
+    const char *ids[] = {"ten_00000000000000000000000xyz", "ten_11111111111111111111111xyz"};
+    for (int t = 0; t < 2; t++) {
+        assert_int_equal(rn_db_exec(f->db,
+                                    "INSERT INTO tenants (id, client_id, slug, name, timezone,"
+                                    " country, status, created_at, updated_at)"
+                                    " VALUES ($1, $1, $1, 'B', 'UTC', 'ID', 'active', 0, 0)",
+                                    RN_PARAMS(RN_T(ids[t]))),
+                         1);
+        snprintf(f->tenant[t], sizeof f->tenant[t], "%s", ids[t]);
+    }
+    add(f, 0, "Bucket zero one", NULL);
+    add(f, 1, "Bucket one one", NULL);
+    add(f, 0, "Bucket zero two", NULL);
+    add(f, 1, "Bucket one two", NULL);
+    add(f, 0, "Bucket zero three", NULL);
+    assert_string_equal(find(f, 0, "bucket"), "Bucket zero three|Bucket zero two|Bucket zero one");
+    assert_string_equal(find(f, 1, "bucket"), "Bucket one two|Bucket one one");
+    char *term = rn_contact_fold("bucket");
+    long long next = INT64_MAX;
+    json_t *first = page(f, 0, term, next, 2, &next);
+    assert_int_equal(json_array_size(first), 2);
+    assert_true(next >= 0);
+    json_t *second = page(f, 0, term, next, 2, &next);
+    assert_int_equal(json_array_size(second), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(second, 0), "name")),
+                        "Bucket zero one");
+    assert_int_equal(next, -1);
+    json_decref(first);
+    json_decref(second);
+    free(term);
+}
+
 int main(void)
 {
     const struct CMUnitTest pure[] = {
@@ -539,6 +578,7 @@ int main(void)
     const struct CMUnitTest store[] = {
         cmocka_unit_test(test_store_search_follows_writes),
         cmocka_unit_test(test_store_pages_and_external_ids),
+        cmocka_unit_test(test_store_shared_bucket),
     };
     int failed = cmocka_run_group_tests_name("contacts", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("contacts store on SQLite", store, setup_sqlite,
