@@ -53,11 +53,11 @@ void rn_api_sdk_readiness(rn_req *r)
     }
     json_t *checks = json_array();
     add_check(checks, "widget_key", widget > 0,
-              "Create the public widget key in Dashboard > Developer > Server API.");
+              "Create the public widget key: ringnity tenant widget-key --tenant <slug>.");
     add_check(checks, "allowed_domains", domains > 0,
-              "Add the website domains allowed to load the widget.");
+              "Allow the website: ringnity tenant domains add --tenant <slug> --domain <host>.");
     add_check(checks, "active_agent", agents > 0,
-              "Add at least one active agent so visitors can be answered.");
+              "Add an agent: ringnity staff add --tenant <slug> --username <u> --role agent.");
     bool ready = widget > 0 && domains > 0 && agents > 0;
     /* Chat is this server's own service; calls and AI run on it too in this
      * deployment, and are available exactly when chat is. */

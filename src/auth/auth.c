@@ -54,6 +54,8 @@ static int refuse(rn_req *r, rn_err code, const char *why)
                           r->client_ip, "code", rn_err_code(code), "reason", why);
     rn_log(RN_LOG_WARN, "authentication refused", f);
     json_decref(f);
+    if (rn_err_status(code) == 401)
+        rn_reply_header(r, "WWW-Authenticate", "Bearer realm=\"ringnity-server-api\"");
     rn_reply_error(r, code, NULL, NULL);
     return -1;
 }
@@ -101,7 +103,8 @@ static bool presented_secret(rn_req *r, char *out, size_t cap, rn_err *why)
         *why = RN_SERVER_API_KEY_MISSING;
         return false;
     }
-    if (bearer[0] && direct[0] && !rn_str_equal_ct(bearer, direct))
+    /* Both headers sent: they must agree, even if one of them is empty. */
+    if (auth && header && !rn_str_equal_ct(bearer, direct))
         return false;
     return copy_trimmed(bearer[0] ? bearer : direct, out, cap);
 }

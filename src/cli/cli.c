@@ -282,6 +282,32 @@ static int cmd_tenant_list(int argc, char **argv)
     return code;
 }
 
+static int cmd_tenant_widget_key(int argc, char **argv)
+{
+    static const rn_cli_option opts[] = {{"tenant", false, true, "tenant slug"}, {0}};
+    rn_cli_args a;
+    int p = rn_cli_parse(argc, argv, "tenant widget-key", opts, &a);
+    if (p != 0)
+        return p > 0 ? 0 : EXIT_USAGE;
+    cli_ctx c;
+    if (ctx_open(&c) != 0)
+        return EXIT_STORE;
+    char tid[48];
+    json_t *w = NULL;
+    rn_actor who = {.actor = "cli"};
+    int code = tenant_id_of(&c, rn_cli_get(&a, opts, "tenant"), tid, sizeof tid);
+    if (code == 0)
+        code = report(rn_widget_key_ensure(c.db, tid, &who, &w), "create the widget key", NULL);
+    if (code == 0 && a.json)
+        print_json(w);
+    else if (code == 0)
+        printf("public widget key (safe for browser snippets): %s\n",
+               json_string_value(json_object_get(w, "key")));
+    json_decref(w);
+    ctx_close(&c);
+    return code;
+}
+
 /* ---- staff ------------------------------------------------------------- */
 
 static int cmd_staff_add(int argc, char **argv)
@@ -310,7 +336,7 @@ static int cmd_staff_add(int argc, char **argv)
     const char *password = rn_cli_get(&a, opts, "password");
     if (code == 0 && password)
         code = report(rn_staff_set_password(c.db, tid, username, password), "set the password",
-                      NULL);
+                      "a password needs 10 to 256 characters");
     if (code == 0 && a.json)
         print_json(s);
     else if (code == 0)
@@ -526,6 +552,7 @@ static const command COMMANDS[] = {
     {"demo", "replay", rn_cli_demo_replay, "apply a scripted activity file to a tenant"},
     {"tenant", "create", cmd_tenant_create, "create a tenant"},
     {"tenant", "list", cmd_tenant_list, "list tenants"},
+    {"tenant", "widget-key", cmd_tenant_widget_key, "show the public widget key (created once)"},
     {"staff", "add", cmd_staff_add, "add an agent or admin"},
     {"staff", "list", cmd_staff_list, "list a tenant's staff"},
     {"staff", "disable", cmd_staff_disable, "disable a staff member"},

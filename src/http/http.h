@@ -70,6 +70,7 @@ struct rn_req {
     char request_id[136];
     char client_ip[64];
     long long started_ms;
+    bool began_after_stop; /* arrived once shutdown had begun: refused */
 
     char *body;
     size_t body_len, body_cap;

@@ -71,6 +71,7 @@ static rn_req *req_new(rn_app *app, struct MHD_Connection *c, const char *url, c
     r->method = method;
     r->path = url;
     r->started_ms = rn_mono_ms();
+    r->began_after_stop = app->stopping;
     r->route_index = -1;
     const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
     if (rid && request_id_ok(rid))
@@ -321,8 +322,42 @@ static int authenticate(rn_req *r)
     return -1;
 }
 
+typedef struct {
+    bool nul;
+    int content_length;
+} header_scan;
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+    header_scan *hs = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size))
+        hs->nul = true;
+    if (strcasecmp(key, "Content-Length") == 0)
+        hs->content_length++;
+    return MHD_YES;
+}
+
+/* Header values with a NUL byte would be cut short where they are read, and
+ * two Content-Length headers are a request-smuggling vector: refuse both. */
+static bool headers_sane(rn_req *r)
+{
+    header_scan hs = {false, 0};
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, scan_header, &hs);
+    if (!hs.nul && hs.content_length <= 1)
+        return true;
+    rn_reply_error(r, RN_SERVER_REQUEST_VALIDATION_FAILED,
+                   hs.nul ? "A header contains a NUL character."
+                          : "More than one Content-Length header.",
+                   NULL);
+    rn_reply_header(r, "Connection", "close");
+    return false;
+}
+
 static void dispatch(rn_req *r)
 {
+    if (!headers_sane(r))
+        return;
     char allow[64];
     /* HEAD is GET without a body (libmicrohttpd drops the body). */
     const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
@@ -408,7 +443,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (app->stopping) {
+    if (r->began_after_stop) {
         rn_reply_error(r, RN_SERVER_UNAVAILABLE, "The server is shutting down.", NULL);
         rn_reply_header(r, "Connection", "close");
     } else {
@@ -537,7 +572,11 @@ void rn_server_stop(rn_server *srv, int grace_ms)
     if (!srv)
         return;
     srv->app->stopping = 1;
+    /* Closing the listening socket at once refuses new connections, instead
+     * of leaving them queued unanswered until the process exits. */
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
     long long deadline = rn_mono_ms() + grace_ms;
     while (rn_mono_ms() < deadline) {
         if (in_flight == 0)
@@ -545,7 +584,5 @@ void rn_server_stop(rn_server *srv, int grace_ms)
         usleep(20 * 1000);
     }
     MHD_stop_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     free(srv);
 }

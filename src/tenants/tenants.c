@@ -8,6 +8,7 @@
 
 #include "auth/keys.h"
 #include "auth/scopes.h"
+#include "contacts/phone.h"
 #include "core/json.h"
 #include "core/util.h"
 
@@ -40,12 +41,25 @@ static bool timezone_ok(const char *tz)
     char path[128];
     struct stat st;
     snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
+    /* posix/ and right/ are alternative trees (right/ counts leap seconds),
+     * posixrules, localtime and Factory are not places. */
+    if (strncmp(tz, "posix", 5) == 0 || strncmp(tz, "right/", 6) == 0 ||
+        strcmp(tz, "localtime") == 0 || strcmp(tz, "Factory") == 0)
+        return false;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A region libphonenumber knows: the country is what local numbers parse by. */
 static bool country_ok(const char *c)
 {
-    return strlen(c) == 2 && isupper((unsigned char)c[0]) && isupper((unsigned char)c[1]);
+    return strlen(c) == 2 && isupper((unsigned char)c[0]) && isupper((unsigned char)c[1]) &&
+           rn_phone_region_known(c);
+}
+
+static bool name_ok(const char *s, long max_chars)
+{
+    long n = rn_utf8_count(s, strlen(s));
+    return n >= 1 && n <= max_chars && !rn_has_control(s, false);
 }
 
 static int audit(rn_db *db, const char *tenant_id, const rn_actor *who, const char *action,
@@ -81,9 +95,8 @@ int rn_tenant_create(rn_db *db, const char *slug, const char *name, const char *
         snprintf(why, whylen, "slug must be 2-63 characters of a-z, 0-9 and '-'");
         return RN_TENANT_INVALID;
     }
-    long name_len = rn_utf8_count(name, strlen(name));
-    if (name_len < 1 || name_len > 200) {
-        snprintf(why, whylen, "name must be 1-200 characters");
+    if (!name_ok(name, 200)) {
+        snprintf(why, whylen, "name must be 1-200 characters without control characters");
         return RN_TENANT_INVALID;
     }
     if (!timezone_ok(timezone)) {
@@ -172,8 +185,8 @@ int rn_staff_add(rn_db *db, const char *tenant_id, const char *username, const c
         return RN_TENANT_INVALID;
     }
     const char *display = display_name && *display_name ? display_name : username;
-    if (rn_utf8_count(display, strlen(display)) < 1 || rn_utf8_count(display, strlen(display)) > 200) {
-        snprintf(why, whylen, "display name must be 1-200 characters");
+    if (!name_ok(display, 200)) {
+        snprintf(why, whylen, "display name must be 1-200 characters without control characters");
         return RN_TENANT_INVALID;
     }
     char id[48];
@@ -225,6 +238,8 @@ int rn_staff_disable(rn_db *db, const char *tenant_id, const char *username)
 int rn_staff_set_password(rn_db *db, const char *tenant_id, const char *username,
                           const char *password)
 {
+    if (strlen(password) < RN_PASSWORD_MIN || strlen(password) > 256)
+        return RN_TENANT_INVALID;
     char hash[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
@@ -314,9 +329,8 @@ int rn_key_create(rn_db *db, const unsigned char pepper[32], const char *tenant_
         snprintf(why, whylen, "unknown scope %s", bad);
         return RN_TENANT_INVALID;
     }
-    long name_len = rn_utf8_count(name, strlen(name));
-    if (name_len < 1 || name_len > 100) {
-        snprintf(why, whylen, "name must be 1-100 characters");
+    if (!name_ok(name, 100)) {
+        snprintf(why, whylen, "name must be 1-100 characters without control characters");
         return RN_TENANT_INVALID;
     }
     char id[48], secret[80], hash[RN_KEY_HASH_HEX], prefix[32], last4[5];

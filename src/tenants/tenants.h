@@ -33,7 +33,9 @@ int rn_staff_add(rn_db *db, const char *tenant_id, const char *username, const c
                  const char *display_name, json_t **out, char *why, size_t whylen);
 int rn_staff_list(rn_db *db, const char *tenant_id, json_t **out);
 int rn_staff_disable(rn_db *db, const char *tenant_id, const char *username);
-/* Argon2id password for dashboard sign-in. */
+/* Argon2id password for dashboard sign-in: RN_PASSWORD_MIN..256 bytes, else
+ * RN_TENANT_INVALID. */
+#define RN_PASSWORD_MIN 10
 int rn_staff_set_password(rn_db *db, const char *tenant_id, const char *username,
                           const char *password);
 
