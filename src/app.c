@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "auth/keys.h"
+#include "core/util.h"
 #include "auth/ratelimit.h"
 #include "store/migrate.h"
 
@@ -72,6 +73,36 @@ static int load_master_file(rn_app *app, char *err, size_t errlen)
     return ok;
 }
 
+/* A store belongs to one master key: keys hashed and secrets sealed under
+ * another would all fail, silently. The store keeps a fingerprint derived
+ * from the key (never the key) and a node or CLI with another key refuses to
+ * start. */
+static int check_master_key(rn_app *app, rn_db *db, char *err, size_t errlen)
+{
+    unsigned char tag[32];
+    char hex[65];
+    crypto_kdf_derive_from_key(tag, sizeof tag, 2, "mastchk_", app->master_key);
+    sodium_bin2hex(hex, sizeof hex, tag, sizeof tag);
+    rn_db_exec(db, "INSERT INTO deployment_settings (name, value) VALUES ('master_key_check', $1)"
+                   " ON CONFLICT (name) DO NOTHING",
+               RN_PARAMS(RN_T(hex)));
+    rn_rows *rows = rn_db_query(db, "SELECT value FROM deployment_settings"
+                                    " WHERE name = 'master_key_check'",
+                                RN_NOPARAMS);
+    const char *stored = rows && rn_rows_count(rows) == 1 ? rn_rows_get(rows, 0, 0) : NULL;
+    int rc = 0;
+    if (!stored) {
+        snprintf(err, errlen, "cannot read the master key fingerprint: %s", rn_db_last_message(db));
+        rc = -1;
+    } else if (!rn_str_equal_ct(stored, hex)) {
+        snprintf(err, errlen, "this store was written under another master key "
+                              "(check RINGNITY_MASTER_KEY or DATA_DIR/master.key)");
+        rc = -1;
+    }
+    rn_rows_free(rows);
+    return rc;
+}
+
 int rn_app_open(rn_app *app, int pool_size, char *err, size_t errlen)
 {
     memset(app, 0, sizeof *app);
@@ -108,6 +139,8 @@ int rn_app_open(rn_app *app, int pool_size, char *err, size_t errlen)
         return -1;
     rn_db *db = rn_pool_acquire(app->pool);
     int applied = rn_migrate(db, err, errlen);
+    if (applied >= 0 && check_master_key(app, db, err, errlen) != 0)
+        applied = -1;
     rn_pool_release(app->pool, db);
     if (applied < 0) {
         rn_pool_close(app->pool);

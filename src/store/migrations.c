@@ -443,6 +443,13 @@
     "    VALUES (" V7_FTS_ROWID("new") ", new.search_text);" \
     "END;"
 
+/* Deployment-wide settings (not tenant-owned): e.g. the fingerprint of the
+ * master key the store was written under (src/app.c). */
+#define V8_DEPLOYMENT \
+    "CREATE TABLE deployment_settings (" \
+    "  name TEXT PRIMARY KEY," \
+    "  value TEXT NOT NULL);"
+
 const rn_migration RN_MIGRATIONS[] = {
     {1, "foundation", V1_FOUNDATION, NULL, NULL},
     {2, "contacts", NULL, V2_CONTACTS_SQLITE, V2_CONTACTS_PG},
@@ -451,6 +458,7 @@ const rn_migration RN_MIGRATIONS[] = {
     {5, "activity", V5_ACTIVITY, V5_ACTIVITY_KEYED(" WITHOUT ROWID"), V5_ACTIVITY_KEYED("")},
     {6, "contacts_fts_newest_first", NULL, V6_CONTACTS_FTS_SQLITE, NULL},
     {7, "contacts_fts_by_tenant", NULL, V7_CONTACTS_FTS_SQLITE, NULL},
+    {8, "deployment_settings", V8_DEPLOYMENT, NULL, NULL},
 };
 
 const int RN_MIGRATION_COUNT = sizeof RN_MIGRATIONS / sizeof *RN_MIGRATIONS;
