@@ -8,9 +8,10 @@
  * the order holds without a trip through the pump.
  *
  * The pump fans new events out, claims due deliveries for idle workers and
- * hands them over. It sleeps (POLL_MS) only when a round found nothing to
- * do; a worker coming free, or asking for an attempt to be recorded, wakes
- * it at once.
+ * hands them over. Between rounds it waits BUSY_POLL_MS while there is
+ * traffic and POLL_MS once it has been idle for a while (new events from
+ * other processes or nodes are only seen by polling); a worker coming free,
+ * or asking for an attempt to be recorded, wakes it at once.
  *
  * The two stores want different shapes:
  *   PostgreSQL: rows are locked one by one, so workers record their own
@@ -45,6 +46,8 @@
 #define FANOUT_BATCH_SQLITE 200
 #define FANOUT_BATCH_PG 25
 #define POLL_MS 50
+#define BUSY_POLL_MS 5
+#define BUSY_ROUNDS 40 /* idle rounds at BUSY_POLL_MS before slowing down */
 #define STREAK_MAX 64
 #define STORE_RETRY_MS 1000
 #define FINISH_TRIES 3
@@ -76,6 +79,7 @@ struct rn_dispatcher {
     int busy;
     record_req *rec_head, *rec_tail;
     long long swept_at; /* rn_mono_ms of the last wh_sweep */
+    int idle_rounds;    /* pump rounds in a row that found nothing */
     bool stopping;     /* no new claims */
     bool workers_gone; /* the pump may leave once its record queue is empty */
 
@@ -417,7 +421,10 @@ static long pump_round_run(rn_dispatcher *d)
     if (r.failed)
         return STORE_RETRY_MS;
     int batch = d->single_writer ? FANOUT_BATCH_SQLITE : FANOUT_BATCH_PG;
-    return r.fanned == batch || r.nreqs == WORKERS ? 0 : POLL_MS;
+    if (r.fanned == batch || r.nreqs == WORKERS)
+        return 0;
+    d->idle_rounds = r.fanned || r.nreqs || r.claimed ? 0 : d->idle_rounds + 1;
+    return d->idle_rounds < BUSY_ROUNDS ? BUSY_POLL_MS : POLL_MS;
 }
 
 /* Waits up to ms, less if a worker comes free or queues a record. */

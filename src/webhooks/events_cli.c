@@ -45,23 +45,27 @@ static void sleep_until(long long mono_ms)
     nanosleep(&ts, NULL);
 }
 
-/* Emits n events in one transaction. 0, or -1 with the error on db. */
+/* Emits n (<= EMIT_BATCH) events in one transaction. The samples are made
+ * before it begins, to hold the write lock no longer than the inserts take.
+ * 0, or -1 with the error on db. */
 static int emit_once(rn_db *db, emit_job *j, long long n)
 {
-    if (rn_db_begin(db) != 0)
-        return -1;
+    json_t *data[EMIT_BATCH];
+    for (long long i = 0; i < n; i++)
+        data[i] = wh_event_sample(j->types[(j->emitted + i) % j->ntypes]);
     char first[48] = "", last[48] = "";
-    for (long long i = 0; i < n; i++) {
+    int rc = rn_db_begin(db);
+    for (long long i = 0; i < n && rc == 0; i++) {
         const char *type = j->types[(j->emitted + i) % j->ntypes];
-        json_t *data = wh_event_sample(type);
-        int rc = rn_event_emit(db, j->tenant_id, type, data, last, sizeof last);
-        json_decref(data);
-        if (rc != 0) {
-            rn_db_rollback(db);
-            return -1;
-        }
-        if (!first[0])
+        rc = rn_event_emit(db, j->tenant_id, type, data[i], last, sizeof last);
+        if (rc == 0 && !first[0])
             snprintf(first, sizeof first, "%s", last);
+    }
+    for (long long i = 0; i < n; i++)
+        json_decref(data[i]);
+    if (rc != 0) {
+        rn_db_rollback(db);
+        return -1;
     }
     if (rn_db_commit(db) != 0)
         return -1;
@@ -90,6 +94,8 @@ static int emit_batch(rn_db *db, emit_job *j, long long n)
 static int emit_all(rn_db *db, emit_job *j)
 {
     long long per_tick = j->rate ? (j->rate * EMIT_TICK_MS + 999) / 1000 : EMIT_BATCH;
+    if (per_tick > EMIT_BATCH)
+        per_tick = EMIT_BATCH; /* sleep_until below then simply never waits */
     long long started = rn_mono_ms();
     for (long long done = 0; done < j->count;) {
         long long n = j->count - done < per_tick ? j->count - done : per_tick;
