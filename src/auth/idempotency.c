@@ -72,16 +72,27 @@ static void replay(rn_req *r, rn_rows *rows)
     free(body);
 }
 
+/* Keys are scoped by the caller, not only the tenant: two visitors or two
+ * server keys of one tenant that happen to pick the same key must never see
+ * each other's stored response. */
+static void scoped_key(rn_req *r, const char *key, char *out, size_t cap)
+{
+    const char *caller = r->who.key_id[0] ? r->who.key_id : r->who.subject;
+    snprintf(out, cap, "%s|%s", caller, key);
+}
+
 rn_idem_state rn_idempotency_begin(rn_req *r)
 {
-    const char *key = rn_req_header(r, "Idempotency-Key");
-    if (!key || strcmp(r->method, "POST") != 0 || !r->authenticated)
+    const char *raw = rn_req_header(r, "Idempotency-Key");
+    if (!raw || strcmp(r->method, "POST") != 0 || !r->authenticated)
         return RN_IDEM_NONE;
-    if (!key_ok(key)) {
+    if (!key_ok(raw)) {
         rn_reply_error(r, RN_SERVER_IDEMPOTENCY_KEY_INVALID,
                        "Idempotency-Key must be 1-255 visible ASCII characters.", NULL);
         return RN_IDEM_ANSWERED;
     }
+    char key[IDEM_KEY_MAX + 200];
+    scoped_key(r, raw, key, sizeof key);
     rn_db *db = rn_req_db(r);
     char hash[65];
     request_hash(r, hash);
@@ -116,7 +127,8 @@ rn_idem_state rn_idempotency_begin(rn_req *r)
 
 void rn_idempotency_finish(rn_req *r)
 {
-    const char *key = rn_req_header(r, "Idempotency-Key");
+    char key[IDEM_KEY_MAX + 200];
+    scoped_key(r, rn_req_header(r, "Idempotency-Key"), key, sizeof key);
     rn_db *db = rn_req_db(r);
     if (r->status >= 500) {
         rn_db_exec(db, "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2",

@@ -1,7 +1,8 @@
 /*
  * idempotency.h — `Idempotency-Key` for every authenticated POST, once.
  *
- * The first request with a key reserves it (tenant, key) with a hash of its
+ * The first request with a key reserves it (tenant, calling key or SDK subject,
+ * key) with a hash of its
  * method, path and body, runs, and stores its response. A retry with the
  * same key and request within 24 h gets that stored response again
  * (`Idempotent-Replayed: true`); the same key with another request is 409

@@ -913,3 +913,37 @@ describe('Hostile CLI arguments', () => {
     }
   });
 });
+
+// ---- Idempotency-Key is scoped by the caller ---------------------------------
+
+describe('Idempotency-Key: two keys of one tenant never share a stored answer', () => {
+  let dep;
+  let api;
+  let tenant;
+  before(async () => {
+    dep = await Deployment.create('idemscope');
+    api = new Api(await dep.startNode());
+    tenant = await dep.createTenant({ country: 'ID' });
+  });
+  after(async () => {
+    if (dep) await dep.destroy();
+  });
+
+  it('the same key and body from another server key runs afresh, not replayed', async () => {
+    const one = (await dep.createKey(tenant.slug)).secret;
+    const two = (await dep.createKey(tenant.slug)).secret;
+    const idem = `shared-${uniq(12)}`;
+    const body = { name: 'Scoped', externalId: `scoped-${uniq()}` };
+    const post = (key) => api.call('POST', '/api/server/contacts',
+      { key, json: body, headers: { 'Idempotency-Key': idem } });
+    const first = await post(one);
+    assert.equal(first.status, 201, first.text);
+    const other = await post(two);
+    assert.equal(other.status, 200, other.text); // an upsert of the same contact, run again
+    assert.equal(other.headers['idempotent-replayed'], undefined);
+    assert.equal(other.json.id, first.json.id);
+    const replay = await post(one);
+    assert.equal(replay.status, 201, replay.text);
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+  });
+});
