@@ -71,6 +71,7 @@ struct rn_req {
     char client_ip[64];
     long long started_ms;
     bool began_after_stop; /* arrived once shutdown had begun: refused */
+    bool http11;           /* HTTP/1.1 requires a Host header */
 
     char *body;
     size_t body_len, body_cap;

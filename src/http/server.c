@@ -358,6 +358,11 @@ static void dispatch(rn_req *r)
 {
     if (!headers_sane(r))
         return;
+    if (r->http11 && !rn_req_header(r, "Host")) {
+        rn_reply_error(r, RN_SERVER_REQUEST_VALIDATION_FAILED, "HTTP/1.1 needs a Host header.",
+                       NULL);
+        return;
+    }
     char allow[64];
     /* HEAD is GET without a body (libmicrohttpd drops the body). */
     const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
@@ -435,8 +440,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rn_app *app = cls;
     rn_req *r = *con_cls;
     if (!r) {
-        *con_cls = req_new(app, c, url, method);
-        return MHD_YES;
+        r = req_new(app, c, url, method);
+        *con_cls = r;
+        r->http11 = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
+        /* A body announced over the limit is refused before it is sent:
+         * answering now also keeps libmicrohttpd from saying 100 Continue. */
+        long long announced = 0;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (!cl || rn_parse_int(cl, 0, (1LL << 62), &announced) != 0 ||
+            announced <= app->cfg.max_body_bytes)
+            return MHD_YES;
+        r->body_too_large = true;
+        dispatch(r);
+        rn_reply_header(r, "Connection", "close");
+        return send_reply(r);
     }
     if (*upload_data_size) {
         body_append(r, upload_data, *upload_data_size);
