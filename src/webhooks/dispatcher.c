@@ -40,11 +40,10 @@
 #include "webhooks/queue.h"
 
 #define WORKERS 8
-/* Events per fan-out transaction. On PostgreSQL fan-out holds the row locks
- * of the destinations it queues for, which finishing attempts also need:
- * small batches keep those waits short. */
+/* Events per fan-out transaction. SQLite's is part of the writer's round,
+ * which attempts wait for: smaller keeps those waits short. */
 #define FANOUT_BATCH_SQLITE 200
-#define FANOUT_BATCH_PG 25
+#define FANOUT_BATCH_PG 500
 #define POLL_MS 50
 #define BUSY_POLL_MS 5
 #define BUSY_ROUNDS 40 /* idle rounds at BUSY_POLL_MS before slowing down */
