@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activity/activity.h"
 #include "auth/audit.h"
 #include "contacts/fields.h"
 #include "contacts/model.h"
@@ -118,6 +119,10 @@ static int record(rn_req *r, rn_db *db, const char *action, const rn_contact *c,
     int rc = rn_audit_request(r, action, c->id, details);
     if (rc == 0)
         rc = rn_event_emit(db, r->who.tenant_id, action, data, NULL, 0);
+    /* Reports count new contacts per local day (contactsCreated). */
+    if (rc == 0 && strcmp(action, "contact.created") == 0)
+        rc = rn_activity_count_contact(db, r->who.tenant_id, r->who.tenant_timezone,
+                                       c->created_at);
     json_decref(details);
     json_decref(data);
     return rc;

@@ -942,3 +942,34 @@ describe('Idempotency-Key: two keys of one tenant never share a stored answer', 
     assert.equal(replay.headers['idempotent-replayed'], 'true');
   });
 });
+
+// ---- contacts created through the API count in the reports -------------------
+
+describe('Reports count contacts created through the Server API', () => {
+  let dep;
+  let api;
+  before(async () => {
+    dep = await Deployment.create('contactcount');
+    api = new Api(await dep.startNode());
+  });
+  after(async () => {
+    if (dep) await dep.destroy();
+  });
+
+  it('two new contacts and one upsert make contactsCreated 2 today', async () => {
+    const tenant = await dep.createTenant({ country: 'ID' });
+    const key = (await dep.createKey(tenant.slug)).secret;
+    const summary = async () => (await api.get('/api/server/reports/summary?period=today',
+      { key, expect: 200 })).json;
+    const before = await summary();
+    const ext = `count-${uniq()}`;
+    await api.call('POST', '/api/server/contacts', { key, json: { externalId: ext, name: 'A' },
+      expect: 201 });
+    await api.call('POST', '/api/server/contacts', { key, json: { externalId: ext, name: 'B' },
+      expect: 200 });
+    await api.call('POST', '/api/server/contacts', { key, json: { name: 'C' }, expect: 201 });
+    const after = await summary();
+    const count = (s) => (s.summary ?? s).contactsCreated;
+    assert.equal(count(after) - count(before), 2);
+  });
+});
