@@ -12,7 +12,7 @@ export function rawRows(dep, query) {
   const [cmd, args] = IS_PG
     ? ['psql', [dep.databaseUrl, '-X', '-qAt', '-c',
       `SELECT coalesce(json_agg(t), '[]'::json) FROM (${query}) t`]]
-    : ['sqlite3', ['-json', dep.databaseUrl, query]];
+    : ['sqlite3', ['-cmd', '.timeout 10000', '-json', dep.databaseUrl, query]];
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: 60000, maxBuffer: 512 << 20 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${cmd}: ${stderr || err.message}`));
