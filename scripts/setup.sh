@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev
   libcurl4-openssl-dev libcmocka-dev libphonenumber-dev libyaml-dev
-  postgresql postgresql-contrib
+  postgresql postgresql-contrib postgresql-client sqlite3 curl
   nodejs npm
   wrk nginx-light
 )
