@@ -443,11 +443,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r = req_new(app, c, url, method);
         *con_cls = r;
         r->http11 = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
-        /* A body announced over the limit is refused before it is sent:
-         * answering now also keeps libmicrohttpd from saying 100 Continue. */
+        /* A client that waits for 100 Continue and announces a body over the
+         * limit is refused before it sends it (answering now keeps
+         * libmicrohttpd from saying 100 Continue). Other clients are already
+         * sending: their body is read and dropped, so they see the 413
+         * instead of a reset connection. */
         long long announced = 0;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (!cl || rn_parse_int(cl, 0, (1LL << 62), &announced) != 0 ||
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+        if (!expect || strcasecmp(expect, "100-continue") != 0 || !cl ||
+            rn_parse_int(cl, 0, (1LL << 62), &announced) != 0 ||
             announced <= app->cfg.max_body_bytes)
             return MHD_YES;
         r->body_too_large = true;

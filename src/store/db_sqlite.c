@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,8 +140,19 @@ static int configure(sqlite3 *h, bool in_memory, char *err, size_t errlen)
     return 0;
 }
 
+/* SQLite's allocation statistics take a global mutex on every malloc: with
+ * one connection per worker thread that lock is the hottest in the process.
+ * Must run before SQLite initialises, hence once, before the first open. */
+static pthread_once_t lite_config_once = PTHREAD_ONCE_INIT;
+
+static void lite_config(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static rn_db *lite_open(const char *path, char *err, size_t errlen)
 {
+    pthread_once(&lite_config_once, lite_config);
     if (!*path) {
         rn_dbi_format(err, errlen, "empty sqlite path");
         return NULL;
