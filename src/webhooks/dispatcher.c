@@ -57,6 +57,7 @@
 typedef struct record_req {
     wh_finish_item *item;
     bool done;
+    pthread_cond_t cond; /* signalled when done: only this worker wakes */
     struct record_req *next;
 } record_req;
 
@@ -72,7 +73,6 @@ struct rn_dispatcher {
     pthread_mutex_t lock;
     pthread_cond_t work;     /* workers: a job was queued, or stopping */
     pthread_cond_t wake;     /* pump: a worker came free or wants a record */
-    pthread_cond_t recorded; /* workers: the pump recorded their attempts */
     wh_job queue[WORKERS];
     int queued;
     int busy;
@@ -145,6 +145,7 @@ static int record_direct(rn_dispatcher *d, rn_db *db, wh_finish_item *it)
 static int record_by_pump(rn_dispatcher *d, wh_finish_item *it)
 {
     record_req req = {.item = it};
+    pthread_cond_init(&req.cond, NULL);
     pthread_mutex_lock(&d->lock);
     if (d->rec_tail)
         d->rec_tail->next = &req;
@@ -153,8 +154,9 @@ static int record_by_pump(rn_dispatcher *d, wh_finish_item *it)
     d->rec_tail = &req;
     pthread_cond_signal(&d->wake);
     while (!req.done)
-        pthread_cond_wait(&d->recorded, &d->lock);
+        pthread_cond_wait(&req.cond, &d->lock);
     pthread_mutex_unlock(&d->lock);
+    pthread_cond_destroy(&req.cond);
     return it->rc;
 }
 
@@ -377,17 +379,17 @@ static void round_several_writers(rn_dispatcher *d, rn_db *db, pump_round *r)
     round_claim(d, db, r);
 }
 
-/* Under d->lock: hands claims to workers and wakes the recorded. */
+/* Under d->lock: hands claims to workers and wakes those recorded. */
 static void round_deliver(rn_dispatcher *d, pump_round *r)
 {
     for (int i = 0; i < r->claimed; i++)
         d->queue[d->queued++] = r->jobs[i];
     if (r->claimed)
         pthread_cond_broadcast(&d->work);
-    for (int i = 0; i < r->nreqs; i++)
+    for (int i = 0; i < r->nreqs; i++) {
         r->reqs[i]->done = true;
-    if (r->nreqs)
-        pthread_cond_broadcast(&d->recorded);
+        pthread_cond_signal(&r->reqs[i]->cond);
+    }
 }
 
 /* Repairs queues left without a head, now and then. */
@@ -531,7 +533,6 @@ rn_dispatcher *rn_dispatcher_start(rn_app *app, char *err, size_t errlen)
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->work, NULL);
     pthread_cond_init(&d->wake, NULL);
-    pthread_cond_init(&d->recorded, NULL);
     if (dispatcher_prepare(d, app, err, errlen) != 0) {
         rn_dispatcher_stop(d);
         return NULL;
@@ -579,6 +580,5 @@ void rn_dispatcher_stop(rn_dispatcher *d)
     pthread_mutex_destroy(&d->lock);
     pthread_cond_destroy(&d->work);
     pthread_cond_destroy(&d->wake);
-    pthread_cond_destroy(&d->recorded);
     free(d);
 }
