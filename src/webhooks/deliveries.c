@@ -128,16 +128,17 @@ typedef struct {
     const char *source;  /* the attempt redelivered, or NULL */
 } send_kind;
 
-/* Sends the event of `rows` now, records the attempt and its audit entry,
- * and replies 201 with it. */
-static void send_and_reply(rn_req *r, const rn_rows *rows, const send_kind *kind)
+/* Sends the event of `rows` (SEND_COLUMNS) now. 0 when it succeeded. */
+static int send_now(rn_req *r, const rn_rows *rows, rn_send_result *res)
 {
     char secret[WH_SECRET_MAX + 1], old[WH_SECRET_MAX + 1];
     if (wh_secrets_open(r->app->master_key, rn_rows_get(rows, 0, 2), rn_rows_get(rows, 0, 3),
                         rn_rows_int(rows, 0, 4, 0), rn_now_ms(), secret, old,
                         sizeof secret) != 0) {
-        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
-        return;
+        memset(res, 0, sizeof *res);
+        res->retry_after_s = -1;
+        snprintf(res->error, sizeof res->error, "internal error");
+        return -1;
     }
     wh_target t = {.tenant_id = r->who.tenant_id,
                    .webhook_id = rn_rows_get(rows, 0, 0),
@@ -147,36 +148,54 @@ static void send_and_reply(rn_req *r, const rn_rows *rows, const send_kind *kind
                    .event_id = rn_rows_get(rows, 0, 5),
                    .event_type = rn_rows_get(rows, 0, 6),
                    .payload = rn_rows_get(rows, 0, 7)};
-    rn_send_result res;
-    int ok = wh_attempt_send(NULL, &t, r->app->cfg.webhook_allow_private,
-                             (long)r->app->cfg.webhook_timeout_ms, &res) == 0;
+    int rc = wh_attempt_send(NULL, &t, r->app->cfg.webhook_allow_private,
+                             (long)r->app->cfg.webhook_timeout_ms, res);
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(old, sizeof old);
-    wh_attempt_row a = {.tenant_id = t.tenant_id,
-                        .webhook_id = t.webhook_id,
-                        .event_id = t.event_id,
-                        .event_type = t.event_type,
+    return rc;
+}
+
+/* The attempt row and its audit entry, in one transaction. 0 or -1. */
+static int record_now(rn_req *r, const wh_attempt_row *a, const send_kind *kind, char *id,
+                      int *number)
+{
+    rn_db *db = rn_req_db(r);
+    int rc = rn_db_begin(db);
+    if (rc == 0)
+        rc = wh_attempt_insert(db, a, id, number);
+    json_t *details = json_pack("{s:s, s:s, s:s}", "event", a->event_type, "attemptId", id,
+                                "status", a->status);
+    if (kind->source)
+        json_object_set_new(details, "redeliveredAttemptId", json_string(kind->source));
+    if (rc == 0)
+        rc = rn_audit_request(r, kind->action, a->webhook_id, details);
+    json_decref(details);
+    if (rc == 0)
+        return rn_db_commit(db);
+    rn_db_rollback(db);
+    return -1;
+}
+
+/* Sends the event of `rows` now, records the attempt and its audit entry,
+ * and replies 201 with it. */
+static void send_and_reply(rn_req *r, const rn_rows *rows, const send_kind *kind)
+{
+    rn_send_result res;
+    bool ok = send_now(r, rows, &res) == 0;
+    wh_attempt_row a = {.tenant_id = r->who.tenant_id,
+                        .webhook_id = rn_rows_get(rows, 0, 0),
+                        .event_id = rn_rows_get(rows, 0, 5),
+                        .event_type = rn_rows_get(rows, 0, 6),
                         .origin = kind->origin,
                         .status = ok ? "succeeded" : "failed",
                         .res = &res};
     char id[48] = "";
     int number = 0;
-    rn_db *db = rn_req_db(r);
-    int rc = rn_db_begin(db);
-    if (rc == 0)
-        rc = wh_attempt_insert(db, &a, id, &number);
-    json_t *details = json_pack("{s:s, s:s, s:s}", "event", t.event_type, "attemptId", id,
-                                "status", a.status);
-    if (kind->source)
-        json_object_set_new(details, "redeliveredAttemptId", json_string(kind->source));
-    if (rc == 0)
-        rc = rn_audit_request(r, kind->action, t.webhook_id, details);
-    json_decref(details);
-    rc = rc == 0 ? rn_db_commit(db) : (rn_db_rollback(db), -1);
+    int rc = record_now(r, &a, kind, id, &number);
     wh_attempt_log(&a, rc == 0 ? id : "", number);
     rn_metrics_delivery(ok ? "succeeded" : "failed");
     rn_send_result_free(&res);
-    json_t *attempt = rc == 0 ? wh_attempt_get(db, r->who.tenant_id, id) : NULL;
+    json_t *attempt = rc == 0 ? wh_attempt_get(rn_req_db(r), r->who.tenant_id, id) : NULL;
     if (!attempt) {
         rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
         return;
