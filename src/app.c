@@ -126,7 +126,8 @@ int rn_app_open(rn_app *app, int pool_size, char *err, size_t errlen)
     const char *url = app->cfg.database_url;
     bool is_pg = strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
     if (!is_pg && strstr(url, "://") && strncmp(url, "sqlite://", 9) != 0) {
-        snprintf(err, errlen, "RINGNITY_DATABASE_URL must be postgres://..., sqlite:PATH or a path");
+        snprintf(err, errlen,
+                 "RINGNITY_DATABASE_URL must be postgres://..., sqlite:PATH or a path");
         return -1;
     }
     if (!is_pg && mkdirs(app->cfg.data_dir) != 0) {

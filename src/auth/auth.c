@@ -115,7 +115,8 @@ static void touch_last_used(rn_req *r, rn_rows *rows)
     long long last = rn_rows_int(rows, 0, 7, 0);
     if (now - last < LAST_USED_RESOLUTION_MS)
         return;
-    rn_db_exec(rn_req_db(r), "UPDATE api_keys SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3",
+    rn_db_exec(rn_req_db(r),
+               "UPDATE api_keys SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3",
                RN_PARAMS(RN_I(now), RN_T(r->who.tenant_id), RN_T(r->who.key_id)));
 }
 

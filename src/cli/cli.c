@@ -28,7 +28,8 @@ static void print_usage(const char *usage, const rn_cli_option *opts)
 {
     printf("usage: ringnity %s\n", usage);
     for (int i = 0; opts[i].name; i++)
-        printf("  --%-16s %s%s\n", opts[i].name, opts[i].help, opts[i].required ? " (required)" : "");
+        printf("  --%-16s %s%s\n", opts[i].name, opts[i].help,
+               opts[i].required ? " (required)" : "");
     printf("  --%-16s %s\n  --%-16s %s\n", "json", "machine-readable output", "help",
            "this text");
     printf("The environment is read as for `ringnity serve` (RINGNITY_DATABASE_URL, ...).\n");
@@ -433,7 +434,8 @@ static int cmd_key_create(int argc, char **argv)
     if (p != 0)
         return p > 0 ? 0 : EXIT_USAGE;
     long long rps = 0, burst = 0, days = 0;
-    const char *s_rps = rn_cli_get(&a, opts, "rate-limit"), *s_burst = rn_cli_get(&a, opts, "burst");
+    const char *s_rps = rn_cli_get(&a, opts, "rate-limit");
+    const char *s_burst = rn_cli_get(&a, opts, "burst");
     const char *s_days = rn_cli_get(&a, opts, "expires-in-days");
     if ((s_rps && rn_parse_int(s_rps, 1, 1000000, &rps) != 0) ||
         (s_burst && rn_parse_int(s_burst, 1, 1000000, &burst) != 0) ||

@@ -23,7 +23,8 @@ typedef struct {
 } setting;
 
 #define TEXT(env, field, fallback, meaning) \
-    {env, SET_TEXT, offsetof(rn_config, field), sizeof(((rn_config *)0)->field), fallback, 0, 0, meaning}
+    {env, SET_TEXT, offsetof(rn_config, field), sizeof(((rn_config *)0)->field), fallback, 0, 0, \
+     meaning}
 #define INT(env, field, fallback, min, max, meaning) \
     {env, SET_INT, offsetof(rn_config, field), 0, fallback, min, max, meaning}
 #define BOOL(env, field, fallback, meaning) \
@@ -34,7 +35,8 @@ static const setting SETTINGS[] = {
     TEXT("RINGNITY_DATA_DIR", data_dir, "./var", "directory for the SQLite store and master key"),
     TEXT("RINGNITY_DATABASE_URL", database_url, "",
          "postgres://... or a SQLite path (default DATA_DIR/ringnity.db)"),
-    TEXT("RINGNITY_PUBLIC_URL", public_url, "", "public base URL (token issuer); default http://LISTEN"),
+    TEXT("RINGNITY_PUBLIC_URL", public_url, "",
+         "public base URL (token issuer); default http://LISTEN"),
     TEXT("RINGNITY_MASTER_KEY", master_key_hex, "",
          "64 hex chars; default: generated into DATA_DIR/master.key (0600)"),
     TEXT("RINGNITY_LOG_LEVEL", log_level, "info", "debug, info, warn or error"),
@@ -102,7 +104,8 @@ int rn_config_load(rn_config *cfg, char *err, size_t errlen)
         const char *eq = strchr(*e, '=');
         size_t len = eq ? (size_t)(eq - *e) : strlen(*e);
         if (!is_known(*e, len)) {
-            snprintf(err, errlen, "unknown setting %.*s (see `ringnity serve --help`)", (int)len, *e);
+            snprintf(err, errlen, "unknown setting %.*s (see `ringnity serve --help`)", (int)len,
+                     *e);
             return -1;
         }
     }

@@ -27,7 +27,7 @@ typedef struct {
     long long auth_failures_per_minute; /* RINGNITY_AUTH_FAILURES_PER_MINUTE per address */
     long long webhook_timeout_ms;       /* RINGNITY_WEBHOOK_TIMEOUT_MS */
     long long webhook_max_failures;     /* RINGNITY_WEBHOOK_MAX_FAILURES before disabling */
-    char webhook_retry_schedule[256];   /* RINGNITY_WEBHOOK_RETRY_SCHEDULE seconds, comma separated */
+    char webhook_retry_schedule[256];   /* RINGNITY_WEBHOOK_RETRY_SCHEDULE, seconds, a,b,c */
 } rn_config;
 
 /* Fills cfg from the environment. Returns 0, or -1 with a message in err. */

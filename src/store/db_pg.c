@@ -334,7 +334,8 @@ static PGresult *run_values(pg_conn *c, const char *sql, int n, const char *cons
     char name[32];
     statement_name(e, name, sizeof name);
     PGresult *res = await_result(
-        c->conn, PQsendQueryPrepared(c->conn, name, n, values, NULL, NULL, 0), STATEMENT_TIMEOUT_MS);
+        c->conn, PQsendQueryPrepared(c->conn, name, n, values, NULL, NULL, 0),
+        STATEMENT_TIMEOUT_MS);
     if (PQresultStatus(res) != PGRES_FATAL_ERROR || !stale_plan(res))
         return res;
     deallocate(c, e);

@@ -21,7 +21,9 @@ static int apply(rn_db *db, const rn_migration *m)
         return -1;
     if ((m->sql && rn_db_exec_script(db, m->sql) != 0) ||
         (extra && rn_db_exec_script(db, extra) != 0) ||
-        rn_db_exec(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        rn_db_exec(db,
+                   "INSERT INTO schema_migrations (version, name, applied_at)"
+                   " VALUES ($1, $2, $3)",
                    RN_PARAMS(RN_I(m->version), RN_T(m->name), RN_I(rn_now_ms()))) != 1) {
         rn_db_rollback(db);
         return -1;
