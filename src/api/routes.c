@@ -154,3 +154,6 @@ const rn_route RN_ROUTES[] = {
 };
 
 const int RN_ROUTE_COUNT = sizeof RN_ROUTES / sizeof *RN_ROUTES;
+/* The router and the metrics keep per-route arrays of this bound. */
+_Static_assert(sizeof RN_ROUTES / sizeof *RN_ROUTES <= 128, "more routes than the router and "
+                                                            "metrics arrays hold");

@@ -25,8 +25,21 @@ bool rn_key_well_formed(const char *secret, const char *prefix)
 
 void rn_key_hash(const unsigned char pepper[32], const char *secret, char out[RN_KEY_HASH_HEX])
 {
+    /* Every authenticated request hashes its key: the HMAC's keyed start
+     * state is computed once per thread and pepper, then copied. */
+    static _Thread_local unsigned char keyed_pepper[32];
+    static _Thread_local bool keyed;
+    static _Thread_local crypto_auth_hmacsha256_state keyed_state;
+    if (!keyed || sodium_memcmp(keyed_pepper, pepper, 32) != 0) {
+        crypto_auth_hmacsha256_init(&keyed_state, pepper, 32);
+        memcpy(keyed_pepper, pepper, 32);
+        keyed = true;
+    }
+    crypto_auth_hmacsha256_state st = keyed_state;
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    crypto_auth_hmacsha256(mac, (const unsigned char *)secret, strlen(secret), pepper);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_memzero(&st, sizeof st);
     rn_hex(mac, sizeof mac, out, RN_KEY_HASH_HEX);
 }
 

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/text.h"
 #include "store/db.h"
 
 /* Limits (SPEC §6 where it sets them; the rest are ours, docs/api-decisions.md). */
@@ -66,17 +67,6 @@ bool rn_contact_same(const rn_contact *a, const rn_contact *b);
 
 /* ---- JSON text (render.c) ---------------------------------------------- */
 
-/* A growable NUL-terminated text; zero-initialise it, rn_text_free it.
- * After an allocation failure `failed` is set and appends are ignored. */
-typedef struct {
-    char *text;
-    size_t len, cap;
-    bool failed;
-} rn_text;
-
-void rn_text_put(rn_text *t, const char *s, size_t n);
-void rn_text_puts(rn_text *t, const char *s);
-void rn_text_free(rn_text *t);
 /* Appends the API representation of c as one JSON object. */
 void rn_contact_render(rn_text *t, const rn_contact *c);
 /* The same representation as jansson (a new reference; NULL without memory). */

@@ -7,9 +7,8 @@
  * written here once, as text; rn_contact_json (for events) parses that same
  * text, which keeps one definition of the shape.
  *
- * Strings are escaped as RFC 8259 requires (quote, backslash, controls);
- * UTF-8 passes through, as jansson writes it. tags is stored as the compact
- * JSON array validate.c produced, so it is copied as it is.
+ * Strings are escaped by rn_text_json_string (core/text.h). tags is stored
+ * as the compact JSON array validate.c produced, so it is copied as it is.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,72 +17,10 @@
 #include "contacts/model.h"
 #include "core/util.h"
 
-void rn_text_put(rn_text *t, const char *s, size_t n)
-{
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 1024;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->text, cap);
-        if (!grown) {
-            t->failed = true;
-            return;
-        }
-        t->text = grown;
-        t->cap = cap;
-    }
-    memcpy(t->text + t->len, s, n);
-    t->len += n;
-    t->text[t->len] = '\0';
-}
-
-void rn_text_puts(rn_text *t, const char *s)
-{
-    rn_text_put(t, s, strlen(s));
-}
-
-void rn_text_free(rn_text *t)
-{
-    free(t->text);
-    memset(t, 0, sizeof *t);
-}
-
-/* s as a JSON string, or null. */
-static void put_string(rn_text *t, const char *s)
-{
-    if (!s) {
-        rn_text_put(t, "null", 4);
-        return;
-    }
-    rn_text_put(t, "\"", 1);
-    const char *run = s;
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        rn_text_put(t, run, (size_t)(p - run));
-        char esc[8];
-        if (c == '"' || c == '\\')
-            snprintf(esc, sizeof esc, "\\%c", c);
-        else if (c == '\n')
-            snprintf(esc, sizeof esc, "\\n");
-        else if (c == '\t')
-            snprintf(esc, sizeof esc, "\\t");
-        else
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-        rn_text_puts(t, esc);
-        run = p + 1;
-    }
-    rn_text_puts(t, run);
-    rn_text_put(t, "\"", 1);
-}
-
 static void put_member(rn_text *t, const char *name, const char *value)
 {
     rn_text_puts(t, name);
-    put_string(t, value);
+    rn_text_json_string(t, value);
 }
 
 void rn_contact_render(rn_text *t, const rn_contact *c)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/text.h"
 #include "core/util.h"
 
 static rn_log_level min_level = RN_LOG_INFO;
@@ -113,6 +114,35 @@ void rn_log(rn_log_level level, const char *message, json_t *fields)
     text[len] = '\n'; /* replaces the terminating NUL; we write exactly len + 1 bytes */
     emit(level, text, len + 1);
     free(text);
+}
+
+bool rn_log_enabled(rn_log_level level)
+{
+    return level >= min_level;
+}
+
+void rn_log_members(rn_log_level level, const char *message, const char *members)
+{
+    if (level < min_level)
+        return;
+    char when[32], stack[1024];
+    rn_time_format(rn_now_ms(), when, sizeof when);
+    rn_text t;
+    rn_text_on_stack(&t, stack, sizeof stack);
+    rn_text_puts(&t, "{\"time\":\"");
+    rn_text_puts(&t, when);
+    rn_text_puts(&t, "\",\"level\":\"");
+    rn_text_puts(&t, LEVEL_NAMES[level]);
+    rn_text_puts(&t, "\",\"message\":");
+    rn_text_json_string(&t, message);
+    if (members[0]) {
+        rn_text_put(&t, ",", 1);
+        rn_text_puts(&t, members);
+    }
+    rn_text_put(&t, "}\n", 2);
+    if (!t.failed)
+        emit(level, t.text, t.len);
+    rn_text_free(&t);
 }
 
 void rn_logf(rn_log_level level, const char *fmt, ...)

@@ -8,6 +8,7 @@
 #define RN_CORE_LOG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 typedef enum { RN_LOG_DEBUG, RN_LOG_INFO, RN_LOG_WARN, RN_LOG_ERROR } rn_log_level;
 
@@ -22,6 +23,12 @@ void rn_log_flush(void);
 int rn_log_level_parse(const char *s, rn_log_level *out);
 /* Writes {"time","level","message", ...fields} as one line. */
 void rn_log(rn_log_level level, const char *message, json_t *fields);
+/* The same line with fields already written as JSON members by the caller
+ * (core/text.h): `"a":1,"b":"x"` without braces, or "" for none. The
+ * request log uses it: one line per request, no jansson tree. */
+void rn_log_members(rn_log_level level, const char *message, const char *members);
+/* True when a line of this level would be written. */
+bool rn_log_enabled(rn_log_level level);
 /* printf-style message with no extra fields. */
 void rn_logf(rn_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

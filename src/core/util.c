@@ -26,13 +26,36 @@ long long rn_mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Every request formats the time at least twice (answer, log line): the
+ * calendar part is worked out once per second and thread. */
 void rn_time_format(long long ms, char *buf, size_t cap)
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    static _Thread_local long long cached_secs = -1;
+    static _Thread_local char cached[64]; /* "YYYY-MM-DDTHH:MM:SS." */
+    long long secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int millis = (int)(ms - secs * 1000);
+    if (secs != cached_secs) {
+        time_t t = (time_t)secs;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_secs = secs;
+    }
+    char out[72];
+    size_t n = strlen(cached);
+    memcpy(out, cached, n);
+    out[n] = (char)('0' + millis / 100);
+    out[n + 1] = (char)('0' + millis / 10 % 10);
+    out[n + 2] = (char)('0' + millis % 10);
+    out[n + 3] = 'Z';
+    size_t len = n + 4;
+    if (cap == 0)
+        return;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(buf, out, len);
+    buf[len] = '\0';
 }
 
 static int days_in_month(int year, int month)
@@ -56,6 +79,24 @@ int rn_date_parse(const char *s, int *year, int *month, int *day)
     return 0;
 }
 
+/* Ids take 16 random bytes each, one per request at least: drawing them
+ * from a per-thread buffer of libsodium output saves a getrandom(2) call per
+ * id without making them any less unpredictable. */
+#define ID_RANDOM_POOL 1024
+
+static void id_random(unsigned char out[16])
+{
+    static _Thread_local unsigned char pool[ID_RANDOM_POOL];
+    static _Thread_local size_t used = ID_RANDOM_POOL;
+    if (used + 16 > ID_RANDOM_POOL) {
+        randombytes_buf(pool, sizeof pool);
+        used = 0;
+    }
+    memcpy(out, pool + used, 16);
+    sodium_memzero(pool + used, 16);
+    used += 16;
+}
+
 void rn_id_new(const char *prefix, char *buf, size_t cap)
 {
     unsigned long long ms = (unsigned long long)rn_now_ms();
@@ -65,7 +106,7 @@ void rn_id_new(const char *prefix, char *buf, size_t cap)
         ms >>= 5;
     }
     unsigned char rnd[16];
-    randombytes_buf(rnd, sizeof rnd);
+    id_random(rnd);
     for (int i = 0; i < 16; i++)
         body[10 + i] = CROCKFORD[rnd[i] & 31];
     body[26] = '\0';

@@ -93,6 +93,10 @@ struct rn_req {
     const char *content_type;
     char *reply_headers[RN_MAX_REPLY_HEADERS][2];
     int reply_header_count;
+    /* Header names and values live here while they fit (no malloc per
+     * header); larger ones are strdup'ed. */
+    char reply_header_text[512];
+    size_t reply_header_used;
     const char *error_code; /* for the log line */
 };
 

@@ -1,5 +1,6 @@
 #include "http/router.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,12 +38,24 @@ fail:
     return 0;
 }
 
-static int param_count(const char *pattern)
+/* Per route: how many {params} its pattern has, and the length of its
+ * literal prefix (up to the first '{'), computed once. The prefix lets the
+ * scan reject almost every route with one vectorised compare. */
+#define MAX_ROUTES 128 /* src/api/routes.c asserts the table fits */
+#define MAX_CANDIDATES 16 /* patterns that can match one path: its methods */
+
+static int route_params[MAX_ROUTES];
+static size_t route_prefix[MAX_ROUTES];
+static pthread_once_t shape_once = PTHREAD_ONCE_INIT;
+
+static void compute_shapes(void)
 {
-    int n = 0;
-    for (const char *p = pattern; *p; p++)
-        n += *p == '{';
-    return n;
+    for (int i = 0; i < RN_ROUTE_COUNT && i < MAX_ROUTES; i++) {
+        const char *pattern = RN_ROUTES[i].pattern;
+        route_prefix[i] = strcspn(pattern, "{");
+        for (const char *p = pattern; *p; p++)
+            route_params[i] += *p == '{';
+    }
 }
 
 /* A literal segment beats a parameter: "/webhooks/deliveries" is not the
@@ -52,20 +65,25 @@ int rn_router_match(const char *method, const char *path, char *params[RN_MAX_PA
                     char *allow, size_t allowlen)
 {
     allow[0] = '\0';
-    int best = 99;
-    for (int i = 0; i < RN_ROUTE_COUNT; i++)
-        if (rn_route_path_matches(RN_ROUTES[i].pattern, path, NULL) &&
-            param_count(RN_ROUTES[i].pattern) < best)
-            best = param_count(RN_ROUTES[i].pattern);
-    if (best == 99)
-        return -1;
-    for (int i = 0; i < RN_ROUTE_COUNT; i++) {
-        const rn_route *rt = &RN_ROUTES[i];
-        if (param_count(rt->pattern) != best || !rn_route_path_matches(rt->pattern, path, NULL))
+    pthread_once(&shape_once, compute_shapes);
+    int candidates[MAX_CANDIDATES], ncand = 0, best = 99;
+    for (int i = 0; i < RN_ROUTE_COUNT && i < MAX_ROUTES && ncand < MAX_CANDIDATES; i++) {
+        if (strncmp(RN_ROUTES[i].pattern, path, route_prefix[i]) != 0 ||
+            !rn_route_path_matches(RN_ROUTES[i].pattern, path, NULL))
             continue;
+        int n = route_params[i];
+        if (n > best)
+            continue;
+        if (n < best)
+            ncand = 0;
+        best = n;
+        candidates[ncand++] = i;
+    }
+    for (int c = 0; c < ncand; c++) {
+        const rn_route *rt = &RN_ROUTES[candidates[c]];
         if (strcmp(rt->method, method) == 0) {
             rn_route_path_matches(rt->pattern, path, params);
-            return i;
+            return candidates[c];
         }
         if (strstr(allow, rt->method))
             continue;

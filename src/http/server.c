@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "auth/idempotency.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/util.h"
 #include "http/http.h"
 #include "http/metrics.h"
@@ -82,6 +84,25 @@ static rn_req *req_new(rn_app *app, struct MHD_Connection *c, const char *url, c
     return r;
 }
 
+/* A copy of s for a reply header: in the request's own buffer if it fits. */
+static char *header_text(rn_req *r, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (n > sizeof r->reply_header_text - r->reply_header_used)
+        return strdup(s);
+    char *p = r->reply_header_text + r->reply_header_used;
+    memcpy(p, s, n);
+    r->reply_header_used += n;
+    return p;
+}
+
+static void header_text_free(rn_req *r, char *p)
+{
+    uintptr_t base = (uintptr_t)r->reply_header_text, at = (uintptr_t)p;
+    if (at < base || at >= base + sizeof r->reply_header_text)
+        free(p);
+}
+
 static void req_free(rn_req *r)
 {
     if (r->db)
@@ -89,8 +110,8 @@ static void req_free(rn_req *r)
     for (int i = 0; i < RN_MAX_PATH_PARAMS; i++)
         free(r->params[i]);
     for (int i = 0; i < r->reply_header_count; i++) {
-        free(r->reply_headers[i][0]);
-        free(r->reply_headers[i][1]);
+        header_text_free(r, r->reply_headers[i][0]);
+        header_text_free(r, r->reply_headers[i][1]);
     }
     json_decref(r->json);
     json_decref(r->who.claims);
@@ -237,15 +258,15 @@ void rn_reply_header(rn_req *r, const char *name, const char *value)
 {
     for (int i = 0; i < r->reply_header_count; i++) {
         if (strcasecmp(r->reply_headers[i][0], name) == 0) {
-            free(r->reply_headers[i][1]);
-            r->reply_headers[i][1] = strdup(value);
+            header_text_free(r, r->reply_headers[i][1]);
+            r->reply_headers[i][1] = header_text(r, value);
             return;
         }
     }
     if (r->reply_header_count == RN_MAX_REPLY_HEADERS)
         return;
-    r->reply_headers[r->reply_header_count][0] = strdup(name);
-    r->reply_headers[r->reply_header_count][1] = strdup(value);
+    r->reply_headers[r->reply_header_count][0] = header_text(r, name);
+    r->reply_headers[r->reply_header_count][1] = header_text(r, value);
     r->reply_header_count++;
 }
 
@@ -474,21 +495,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return send_reply(r);
 }
 
+static void put_member(rn_text *t, const char *name, const char *value)
+{
+    rn_text_puts(t, name);
+    rn_text_json_string(t, value);
+}
+
 static void log_request(rn_req *r, long long duration)
 {
-    const char *route = r->route ? r->route->pattern : "unmatched";
-    json_t *f = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "requestId", r->request_id,
-                          "method", r->method, "route", route, "path", r->path, "status",
-                          r->status, "durationMs", (json_int_t)duration, "clientIp",
-                          r->client_ip);
+    rn_log_level level = r->status >= 500 ? RN_LOG_ERROR : RN_LOG_INFO;
+    if (!rn_log_enabled(level))
+        return;
+    char stack[768];
+    rn_text t;
+    rn_text_on_stack(&t, stack, sizeof stack);
+    put_member(&t, "\"requestId\":", r->request_id);
+    put_member(&t, ",\"method\":", r->method);
+    put_member(&t, ",\"route\":", r->route ? r->route->pattern : "unmatched");
+    put_member(&t, ",\"path\":", r->path);
+    rn_text_puts(&t, ",\"status\":");
+    rn_text_int(&t, r->status);
+    rn_text_puts(&t, ",\"durationMs\":");
+    rn_text_int(&t, duration);
+    put_member(&t, ",\"clientIp\":", r->client_ip);
     if (r->authenticated && r->who.tenant_id[0])
-        json_object_set_new(f, "tenant", json_string(r->who.tenant_id));
+        put_member(&t, ",\"tenant\":", r->who.tenant_id);
     if (r->who.key_id[0])
-        json_object_set_new(f, "keyId", json_string(r->who.key_id));
+        put_member(&t, ",\"keyId\":", r->who.key_id);
     if (r->error_code)
-        json_object_set_new(f, "errorCode", json_string(r->error_code));
-    rn_log(r->status >= 500 ? RN_LOG_ERROR : RN_LOG_INFO, "request", f);
-    json_decref(f);
+        put_member(&t, ",\"errorCode\":", r->error_code);
+    if (!t.failed)
+        rn_log_members(level, "request", t.text);
+    rn_text_free(&t);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/text.h"
 #include "core/tz.h"
 #include "core/util.h"
 #include "reports/reports.h"
@@ -422,160 +423,91 @@ json_t *rn_report_export_json(const rn_report *rep)
  * again and again; writing its text directly costs a fraction of building
  * and serialising a jansson tree (unit-tested to be the same document as
  * rn_report_export_json). */
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    bool failed;
-} text_buf;
 
-static void put(text_buf *t, const char *s, size_t n)
+/* A non-negative figure in decimal, or null for "no average" (-1). */
+static void put_number(rn_text *t, long long v)
 {
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 16384;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(t->buf, cap);
-        if (!grown) {
-            t->failed = true;
-            return;
-        }
-        t->buf = grown;
-        t->cap = cap;
-    }
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
+    if (v < 0)
+        rn_text_put(t, "null", 4);
+    else
+        rn_text_int(t, v);
 }
 
-static void put_s(text_buf *t, const char *s)
-{
-    put(t, s, strlen(s));
-}
-
-/* The escape of a control character, in the short form where JSON has one. */
-static size_t control_escape(unsigned char c, char *out, size_t cap)
-{
-    static const char shorts[][3] = {[8] = "\\b", [9] = "\\t", [10] = "\\n", [12] = "\\f",
-                                     [13] = "\\r"};
-    if (c < sizeof shorts / sizeof *shorts && shorts[c][0])
-        return (size_t)snprintf(out, cap, "%s", shorts[c]);
-    return (size_t)snprintf(out, cap, "\\u%04x", c);
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped (the
- * way jansson writes them, so both renderings are byte for byte equal). */
-static void put_string(text_buf *t, const char *s)
-{
-    put(t, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char esc[8];
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\', esc[1] = (char)*p;
-            put(t, esc, 2);
-        } else if (*p < 0x20) {
-            put(t, esc, control_escape(*p, esc, sizeof esc));
-        } else {
-            put(t, (const char *)p, 1);
-        }
-    }
-    put(t, "\"", 1);
-}
-
-/* A non-negative figure in decimal, or null for "no average" (-1). Written
- * by hand: the export writes a few thousand numbers per answer. */
-static void put_number(text_buf *t, long long v)
-{
-    if (v < 0) {
-        put(t, "null", 4);
-        return;
-    }
-    char num[24];
-    size_t i = sizeof num;
-    unsigned long long u = (unsigned long long)v;
-    do {
-        num[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    put(t, num + i, sizeof num - i);
-}
-
-static void put_figures(text_buf *t, const long long *sums)
+static void put_figures(rn_text *t, const long long *sums)
 {
     for (int i = 0; i < NFIGURES; i++) {
-        put(t, i == 0 ? "\"" : ",\"", i == 0 ? 1 : 2);
-        put_s(t, FIGURES[i].name);
-        put(t, "\":", 2);
+        rn_text_put(t, i == 0 ? "\"" : ",\"", i == 0 ? 1 : 2);
+        rn_text_puts(t, FIGURES[i].name);
+        rn_text_put(t, "\":", 2);
         put_number(t, figure(sums, i));
     }
 }
 
-static void put_agents(text_buf *t, const rn_report *rep)
+static void put_agents(rn_text *t, const rn_report *rep)
 {
     bool first = true;
     for (int i = 0; i < rep->nagents; i++) {
         const agent_row *a = &rep->agents[i];
         if (!listed(a))
             continue;
-        put_s(t, first ? "{\"agentId\":" : ",{\"agentId\":");
+        rn_text_puts(t, first ? "{\"agentId\":" : ",{\"agentId\":");
         first = false;
-        put_string(t, a->id);
-        put_s(t, ",\"username\":");
-        put_string(t, a->username ? a->username : "");
-        put_s(t, ",\"displayName\":");
-        put_string(t, a->display_name ? a->display_name : "");
+        rn_text_json_string(t, a->id);
+        rn_text_puts(t, ",\"username\":");
+        rn_text_json_string(t, a->username ? a->username : "");
+        rn_text_puts(t, ",\"displayName\":");
+        rn_text_json_string(t, a->display_name ? a->display_name : "");
         for (int f = 0; f < NAGENT_FIGURES; f++) {
-            put(t, ",\"", 2);
-            put_s(t, AGENT_FIGURES[f].name);
-            put(t, "\":", 2);
+            rn_text_put(t, ",\"", 2);
+            rn_text_puts(t, AGENT_FIGURES[f].name);
+            rn_text_put(t, "\":", 2);
             put_number(t, agent_figure(a, f));
         }
-        put(t, "}", 1);
+        rn_text_put(t, "}", 1);
     }
 }
 
 char *rn_report_export_text(const rn_report *rep, size_t *len)
 {
-    text_buf t = {0};
+    rn_text t = {0};
     char when[32], from[16], to[16], date[16];
     rn_time_format(rep->generated_ms, when, sizeof when);
     rn_day_format(rep->period.from, from, sizeof from);
     rn_day_format(rep->period.to, to, sizeof to);
-    put_s(&t, "{\"tenantId\":");
-    put_string(&t, rep->tenant_id);
-    put_s(&t, ",\"period\":{\"name\":");
-    put_string(&t, rep->period.name);
-    put_s(&t, ",\"from\":");
-    put_string(&t, from);
-    put_s(&t, ",\"to\":");
-    put_string(&t, to);
-    put_s(&t, ",\"timezone\":");
-    put_string(&t, rep->timezone);
-    put_s(&t, "},\"generatedAt\":");
-    put_string(&t, when);
+    rn_text_puts(&t, "{\"tenantId\":");
+    rn_text_json_string(&t, rep->tenant_id);
+    rn_text_puts(&t, ",\"period\":{\"name\":");
+    rn_text_json_string(&t, rep->period.name);
+    rn_text_puts(&t, ",\"from\":");
+    rn_text_json_string(&t, from);
+    rn_text_puts(&t, ",\"to\":");
+    rn_text_json_string(&t, to);
+    rn_text_puts(&t, ",\"timezone\":");
+    rn_text_json_string(&t, rep->timezone);
+    rn_text_puts(&t, "},\"generatedAt\":");
+    rn_text_json_string(&t, when);
     long long sums[D_COUNT];
     period_sums(rep, sums);
-    put_s(&t, ",\"summary\":{");
+    rn_text_puts(&t, ",\"summary\":{");
     put_figures(&t, sums);
-    put_s(&t, "},\"timeseries\":[");
+    rn_text_puts(&t, "},\"timeseries\":[");
     for (int d = 0; d < rep->ndays; d++) {
         rn_day_format(rep->period.from + d, date, sizeof date);
-        put_s(&t, d ? ",{\"date\":" : "{\"date\":");
-        put_string(&t, date);
-        put(&t, ",", 1);
+        rn_text_puts(&t, d ? ",{\"date\":" : "{\"date\":");
+        rn_text_json_string(&t, date);
+        rn_text_put(&t, ",", 1);
         put_figures(&t, rep->days[d]);
-        put(&t, "}", 1);
+        rn_text_put(&t, "}", 1);
     }
-    put_s(&t, "],\"productivity\":[");
+    rn_text_puts(&t, "],\"productivity\":[");
     put_agents(&t, rep);
-    put_s(&t, "]}");
+    rn_text_puts(&t, "]}");
     if (t.failed) {
-        free(t.buf);
+        rn_text_free(&t);
         return NULL;
     }
     *len = t.len;
-    return t.buf;
+    return t.text;
 }
 
 /* ---- CSV ---------------------------------------------------------------------- */

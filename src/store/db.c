@@ -336,12 +336,23 @@ static uint64_t hash_text(const char *s, size_t *len)
 
 rn_dbi_cache_entry *rn_dbi_cache_find(rn_dbi_cache *cache, const char *sql)
 {
+    /* Nearly every statement is a string constant passed by the same
+     * pointer each time: try that before hashing the text. The text is
+     * still compared, since a buffer can be reused for other SQL. */
+    for (int i = 0; i < RN_DBI_CACHE_SIZE; i++) {
+        rn_dbi_cache_entry *e = &cache->entries[i];
+        if (e->origin == sql && e->sql && strcmp(e->sql, sql) == 0) {
+            e->last_used = ++cache->clock;
+            return e;
+        }
+    }
     size_t len;
     uint64_t h = hash_text(sql, &len);
     for (int i = 0; i < RN_DBI_CACHE_SIZE; i++) {
         rn_dbi_cache_entry *e = &cache->entries[i];
         if (e->sql && e->hash == h && e->len == len && memcmp(e->sql, sql, len) == 0) {
             e->last_used = ++cache->clock;
+            e->origin = sql;
             return e;
         }
     }
@@ -373,6 +384,7 @@ bool rn_dbi_cache_store(rn_dbi_cache *cache, rn_dbi_cache_entry *slot, const cha
     memcpy(slot->sql, sql, len + 1);
     slot->len = len;
     slot->hash = h;
+    slot->origin = sql;
     slot->handle = handle;
     slot->last_used = ++cache->clock;
     return true;

@@ -95,6 +95,7 @@ void rn_dbi_rows_discard(rn_dbi_rows_builder *b);
 /* A small LRU map from SQL text to a driver handle (prepared statement). */
 typedef struct {
     char *sql;
+    const char *origin; /* the caller's pointer it was stored from */
     size_t len;
     uint64_t hash;
     uint64_t last_used;

@@ -315,11 +315,11 @@ static bool lite_bind(lite_conn *c, sqlite3_stmt *stmt, int nparams, const rn_pa
                          "sqlite: statement takes %d parameters, %d given", expected, nparams);
         return false;
     }
-    for (int n = 1; n <= nparams; n++) {
-        char name[16];
-        snprintf(name, sizeof name, "$%d", n);
-        int index = sqlite3_bind_parameter_index(stmt, name);
-        int rc = index > 0 ? bind_one(stmt, index, &params[n - 1]) : SQLITE_RANGE;
+    /* lite_compile made sure each parameter is named "$N", N in 1..count. */
+    for (int index = 1; index <= nparams; index++) {
+        const char *name = sqlite3_bind_parameter_name(stmt, index);
+        int n = name ? atoi(name + 1) : 0;
+        int rc = n >= 1 && n <= nparams ? bind_one(stmt, index, &params[n - 1]) : SQLITE_RANGE;
         if (rc != SQLITE_OK) {
             lite_fail(c, rc);
             sqlite3_clear_bindings(stmt);

@@ -68,6 +68,13 @@ static void key_hash_is_hmac_sha256_of_pepper(void **state)
      * printf 'rn_sk_live_abc' | openssl dgst -sha256 -mac HMAC \
      *   -macopt hexkey:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f */
     assert_string_equal(hex, "1fa1822f100facec53119108188407f0229e5d6e7c41d91dad8447bf87c67a36");
+    /* The keyed state is cached per thread: another pepper must not reuse it. */
+    unsigned char other[32];
+    memset(other, 1, sizeof other);
+    rn_key_hash(other, "rn_sk_live_abc", hex);
+    assert_string_equal(hex, "985cc640067889ce5841c5b1a2ef98dd80ef3cd5af903407ec8a39a4f9e26caa");
+    rn_key_hash(pepper, "rn_sk_live_abc", hex);
+    assert_string_equal(hex, "1fa1822f100facec53119108188407f0229e5d6e7c41d91dad8447bf87c67a36");
 }
 
 static void key_display_prefix_and_last4(void **state)
@@ -265,6 +272,18 @@ static void time_format_is_rfc3339_millis(void **state)
     assert_string_equal(buf, "2026-12-03T07:15:00.123Z");
     rn_time_format(0, buf, sizeof buf);
     assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
+    /* The per-second cache: same second, then the next, then back again. */
+    rn_time_format(1796282100007LL, buf, sizeof buf);
+    assert_string_equal(buf, "2026-12-03T07:15:00.007Z");
+    rn_time_format(1796282100999LL, buf, sizeof buf);
+    assert_string_equal(buf, "2026-12-03T07:15:00.999Z");
+    rn_time_format(1796282101050LL, buf, sizeof buf);
+    assert_string_equal(buf, "2026-12-03T07:15:01.050Z");
+    rn_time_format(1796282100500LL, buf, sizeof buf);
+    assert_string_equal(buf, "2026-12-03T07:15:00.500Z");
+    char small[11];
+    rn_time_format(1796282100500LL, small, sizeof small);
+    assert_string_equal(small, "2026-12-03");
 }
 
 static void date_parse_strict(void **state)
