@@ -90,6 +90,8 @@ static const char *verdict_issue(rn_url_verdict v)
         return "private_address";
     case RN_URL_UNRESOLVABLE:
         return "unresolvable_host";
+    case RN_URL_DNS_TIMEOUT:
+        return "dns_timeout";
     default:
         return "invalid_url";
     }
@@ -104,7 +106,8 @@ static const char *check_url(rn_req *r, json_t *v, checks *c)
     const char *url = json_string_value(v);
     rn_url_verdict verdict = RN_URL_INVALID;
     if (strlen(url) <= RN_URL_MAX_LEN && !rn_has_control(url, false))
-        verdict = rn_url_check(url, r->app->cfg.webhook_allow_private, NULL, 0);
+        verdict = rn_url_check(url, r->app->cfg.webhook_allow_private,
+                               (long)r->app->cfg.webhook_timeout_ms, NULL, 0);
     if (verdict == RN_URL_OK)
         return url;
     c->verdict = verdict;

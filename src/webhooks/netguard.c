@@ -11,13 +11,17 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* Longest DNS name (253) plus the brackets of an IPv6 literal and a dot. */
 #define NETGUARD_HOST_MAX 260
@@ -246,18 +250,15 @@ static int netguard_write_pin(const netguard_parts *parts, const struct sockaddr
                               char *pin, size_t cap)
 {
     char text[INET6_ADDRSTRLEN];
-    pin[0] = '\0';
-    if (parts->v6_literal)
-        return 0;
     int n;
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
         inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-        n = snprintf(pin, cap, "%s:%s:%s", parts->host, parts->port, text);
+        n = snprintf(pin, cap, "::%s:%s", text, parts->port);
     } else {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
-        n = snprintf(pin, cap, "%s:%s:[%s]", parts->host, parts->port, text);
+        n = snprintf(pin, cap, "::[%s]:%s", text, parts->port);
     }
     return (n < 0 || (size_t)n >= cap) ? -1 : 0;
 }
@@ -277,20 +278,192 @@ static rn_url_verdict netguard_judge(const struct addrinfo *list, int allow_priv
     return *first != NULL ? RN_URL_OK : RN_URL_UNRESOLVABLE;
 }
 
-static rn_url_verdict netguard_resolve(const netguard_parts *parts, int allow_private,
-                                       rn_url_target *out)
+/* ---- bounded name lookup -------------------------------------------------
+ *
+ * Why a thread of our own rather than getaddrinfo_a or libcurl's resolver:
+ * none of them can stop a lookup that is already running, so each leaves a
+ * thread behind on timeout anyway. Ours is a few lines whose ownership is
+ * plain (whoever finishes last frees the job), keeps the check-then-pin
+ * design unchanged, and calls a replaceable function, so a test can hang
+ * the resolver on purpose. getaddrinfo_a would add a notification thread
+ * per request only to free it; libcurl resolving by itself would mean
+ * judging addresses one by one at connect time instead of the whole answer
+ * up front. */
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t finished;
+    int done;      /* the lookup returned; rc and list are set */
+    int abandoned; /* the caller gave up; the thread frees the job */
+    int rc;
+    struct addrinfo *list;
+    rn_getaddrinfo_fn fn;
+    struct addrinfo hints;
+    char host[NETGUARD_HOST_MAX];
+    char port[8];
+} netguard_lookup;
+
+static _Atomic(rn_getaddrinfo_fn) netguard_resolver;
+static atomic_int netguard_in_flight;
+
+void rn_netguard_set_resolver(rn_getaddrinfo_fn fn)
+{
+    atomic_store(&netguard_resolver, fn);
+}
+
+int rn_netguard_lookups_in_flight(void)
+{
+    return atomic_load(&netguard_in_flight);
+}
+
+static void netguard_lookup_free(netguard_lookup *job)
+{
+    if (job->list != NULL)
+        freeaddrinfo(job->list);
+    pthread_cond_destroy(&job->finished);
+    pthread_mutex_destroy(&job->lock);
+    free(job);
+}
+
+static void *netguard_lookup_main(void *arg)
+{
+    netguard_lookup *job = arg;
+    struct addrinfo *list = NULL;
+    int rc = job->fn(job->host, job->port, &job->hints, &list);
+    pthread_mutex_lock(&job->lock);
+    job->rc = rc;
+    job->list = rc == 0 ? list : NULL;
+    job->done = 1;
+    int abandoned = job->abandoned;
+    pthread_cond_signal(&job->finished);
+    pthread_mutex_unlock(&job->lock);
+    if (abandoned)
+        netguard_lookup_free(job);
+    atomic_fetch_sub(&netguard_in_flight, 1);
+    return NULL;
+}
+
+static netguard_lookup *netguard_lookup_new(const netguard_parts *parts,
+                                            const struct addrinfo *hints)
+{
+    netguard_lookup *job = calloc(1, sizeof *job);
+    if (job == NULL)
+        return NULL;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&job->lock, NULL);
+    pthread_cond_init(&job->finished, &attr);
+    pthread_condattr_destroy(&attr);
+    rn_getaddrinfo_fn fn = atomic_load(&netguard_resolver);
+    job->fn = fn != NULL ? fn : getaddrinfo;
+    job->hints = *hints;
+    memcpy(job->host, parts->host, sizeof job->host);
+    memcpy(job->port, parts->port, sizeof job->port);
+    return job;
+}
+
+/* Starts the lookup thread: 0, or -1 with nothing started. */
+static int netguard_lookup_start(netguard_lookup *job)
+{
+    if (atomic_fetch_add(&netguard_in_flight, 1) >= RN_URL_DNS_MAX_IN_FLIGHT) {
+        atomic_fetch_sub(&netguard_in_flight, 1);
+        return -1;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+    int rc = pthread_create(&thread, &attr, netguard_lookup_main, job);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        atomic_fetch_sub(&netguard_in_flight, 1);
+        return -1;
+    }
+    return 0;
+}
+
+static struct timespec netguard_deadline(long timeout_ms)
+{
+    struct timespec at;
+    clock_gettime(CLOCK_MONOTONIC, &at);
+    at.tv_sec += timeout_ms / 1000;
+    at.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (at.tv_nsec >= 1000000000L) {
+        at.tv_sec++;
+        at.tv_nsec -= 1000000000L;
+    }
+    return at;
+}
+
+/* Waits for the lookup until the deadline. Returns 1 when it finished (the
+ * caller owns and frees the job), 0 when given up (the thread frees it). */
+static int netguard_lookup_wait(netguard_lookup *job, long timeout_ms)
+{
+    struct timespec deadline = netguard_deadline(timeout_ms);
+    pthread_mutex_lock(&job->lock);
+    int rc = 0;
+    while (!job->done && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&job->finished, &job->lock, &deadline);
+    int done = job->done;
+    if (!done)
+        job->abandoned = 1;
+    pthread_mutex_unlock(&job->lock);
+    return done;
+}
+
+/* getaddrinfo for a name, bounded by timeout_ms. On RN_URL_OK *list is
+ * the caller's (freeaddrinfo). */
+static rn_url_verdict netguard_lookup_name(const netguard_parts *parts,
+                                           const struct addrinfo *hints, long timeout_ms,
+                                           struct addrinfo **list)
+{
+    netguard_lookup *job = netguard_lookup_new(parts, hints);
+    if (job == NULL)
+        return RN_URL_UNRESOLVABLE;
+    if (netguard_lookup_start(job) != 0) {
+        netguard_lookup_free(job);
+        return RN_URL_DNS_TIMEOUT;
+    }
+    if (!netguard_lookup_wait(job, timeout_ms))
+        return RN_URL_DNS_TIMEOUT;
+    rn_url_verdict v = job->rc == 0 ? RN_URL_OK : RN_URL_UNRESOLVABLE;
+    *list = job->list;
+    job->list = NULL;
+    netguard_lookup_free(job);
+    return v;
+}
+
+/* A numeric host needs no lookup (and no thread); a name gets a bounded one. */
+static rn_url_verdict netguard_addresses(const netguard_parts *parts, long timeout_ms,
+                                         struct addrinfo **list)
 {
     struct addrinfo hints = {0};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = AI_NUMERICSERV | (parts->v6_literal ? AI_NUMERICHOST : 0);
-    struct addrinfo *list = NULL;
-    if (getaddrinfo(parts->host, parts->port, &hints, &list) != 0)
+    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+    *list = NULL;
+    int rc = getaddrinfo(parts->host, parts->port, &hints, list);
+    if (rc == 0)
+        return RN_URL_OK;
+    *list = NULL;
+    if (rc != EAI_NONAME || parts->v6_literal)
         return RN_URL_UNRESOLVABLE;
+    hints.ai_flags = AI_NUMERICSERV;
+    return netguard_lookup_name(parts, &hints, timeout_ms, list);
+}
+
+static rn_url_verdict netguard_resolve(const netguard_parts *parts, int allow_private,
+                                       long timeout_ms, rn_url_target *out)
+{
+    struct addrinfo *list = NULL;
+    rn_url_verdict v = netguard_addresses(parts, timeout_ms, &list);
+    if (v != RN_URL_OK)
+        return v;
 
     const struct addrinfo *first = NULL;
-    rn_url_verdict v = netguard_judge(list, allow_private, &first);
+    v = netguard_judge(list, allow_private, &first);
     if (v == RN_URL_OK && out != NULL) {
         memset(out, 0, sizeof *out);
         memcpy(&out->addr, first->ai_addr, first->ai_addrlen);
@@ -302,7 +475,8 @@ static rn_url_verdict netguard_resolve(const netguard_parts *parts, int allow_pr
     return v;
 }
 
-rn_url_verdict rn_url_resolve(const char *url, int allow_private, rn_url_target *out)
+rn_url_verdict rn_url_resolve(const char *url, int allow_private, long timeout_ms,
+                              rn_url_target *out)
 {
     if (url == NULL)
         return RN_URL_INVALID;
@@ -316,13 +490,16 @@ rn_url_verdict rn_url_resolve(const char *url, int allow_private, rn_url_target 
         return v;
     if (!allow_private && netguard_is_localhost_name(parts.host))
         return RN_URL_PRIVATE_ADDRESS;
-    return netguard_resolve(&parts, allow_private, out);
+    if (timeout_ms <= 0)
+        timeout_ms = RN_URL_DNS_DEFAULT_TIMEOUT_MS;
+    return netguard_resolve(&parts, allow_private, timeout_ms, out);
 }
 
-rn_url_verdict rn_url_check(const char *url, int allow_private, char *pin, size_t pincap)
+rn_url_verdict rn_url_check(const char *url, int allow_private, long timeout_ms, char *pin,
+                            size_t pincap)
 {
     rn_url_target target;
-    rn_url_verdict v = rn_url_resolve(url, allow_private, &target);
+    rn_url_verdict v = rn_url_resolve(url, allow_private, timeout_ms, &target);
     if (v != RN_URL_OK || pin == NULL)
         return v;
     size_t len = strlen(target.pin);
@@ -345,6 +522,8 @@ const char *rn_url_verdict_text(rn_url_verdict v)
         return "private address refused";
     case RN_URL_UNRESOLVABLE:
         return "host name does not resolve";
+    case RN_URL_DNS_TIMEOUT:
+        return "dns timeout";
     }
     return "invalid URL";
 }

@@ -6,16 +6,21 @@
  * is normalised exactly as libcurl will normalise it when connecting. The
  * host is then resolved once, every resolved address is judged, and the
  * address that passed is handed back so the sender can pin the connection
- * to it (CURLOPT_RESOLVE) instead of letting libcurl resolve again, which
+ * to it (CURLOPT_CONNECT_TO) instead of letting libcurl resolve again, which
  * would reopen the door to DNS rebinding.
  *
+ * A name lookup is bounded by a timeout: it runs on a detached thread and
+ * the caller stops waiting at the deadline (RN_URL_DNS_TIMEOUT). A lookup
+ * given up on finishes in the background and frees its own memory.
+ *
  * Ownership: nothing here allocates memory the caller must free. All
- * functions are thread-safe (getaddrinfo is the only blocking call).
+ * functions are thread-safe.
  */
 #ifndef RN_WEBHOOKS_NETGUARD_H
 #define RN_WEBHOOKS_NETGUARD_H
 
 #include <stddef.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
 typedef enum {
@@ -23,14 +28,23 @@ typedef enum {
     RN_URL_INVALID,
     RN_URL_SCHEME_NOT_ALLOWED,
     RN_URL_PRIVATE_ADDRESS,
-    RN_URL_UNRESOLVABLE
+    RN_URL_UNRESOLVABLE,
+    RN_URL_DNS_TIMEOUT
 } rn_url_verdict;
 
 /* Longest URL accepted; longer ones are RN_URL_INVALID. */
 #define RN_URL_MAX_LEN 2048
 
-/* Enough room for any pin: 253-byte host, ':', port, ':', "[v6 address]". */
-#define RN_URL_PIN_MAX 320
+/* Enough room for any pin: "::", "[v6 address]", ':', port. */
+#define RN_URL_PIN_MAX 64
+
+/* Lookup budget when the caller passes timeout_ms <= 0. */
+#define RN_URL_DNS_DEFAULT_TIMEOUT_MS 10000L
+
+/* Name lookups running at once (including those given up on). Beyond this
+ * a lookup is not started and the verdict is RN_URL_DNS_TIMEOUT at once:
+ * the resolver is already failing to answer, and threads must not pile up. */
+#define RN_URL_DNS_MAX_IN_FLIGHT 64
 
 /*
  * Returns 1 if the address is not publicly routable, 0 if it is.
@@ -52,10 +66,11 @@ int rn_addr_is_private(const struct sockaddr *sa);
  * The outcome of a successful check, for the sender.
  * addr: the checked address with the port set, ready to compare with the
  *       peer libcurl is about to connect to.
- * pin:  a CURLOPT_RESOLVE entry "host:port:address" ("a.example:443:
- *       203.0.113.7", IPv6 addresses in brackets). It is "" when the URL
- *       host is an IPv6 literal: libcurl connects to such a host without
- *       resolving it and its CURLOPT_RESOLVE syntax cannot name it.
+ * pin:  a CURLOPT_CONNECT_TO entry "::address:port" ("::203.0.113.7:443",
+ *       IPv6 addresses in brackets) that sends the connection for any host
+ *       to the checked address. libcurl reuses a cached connection only if
+ *       its connect-to host is the same, so a connection made to another
+ *       address (an earlier answer for the same name) is never reused.
  */
 typedef struct {
     struct sockaddr_storage addr;
@@ -67,11 +82,15 @@ typedef struct {
  * Checks a webhook destination URL. Requires scheme https (http too when
  * allow_private), no userinfo, no IPv6 zone id, a host, a port in 1-65535.
  * "localhost" and names under ".localhost" are private without asking DNS.
- * Otherwise the host is resolved with getaddrinfo; if ANY address is
- * private and !allow_private the verdict is RN_URL_PRIVATE_ADDRESS. On
- * RN_URL_OK, `out` (may be NULL) describes the first resolved address.
+ * A numeric host is judged at once; a name is resolved with getaddrinfo
+ * (or the function given to rn_netguard_set_resolver) for at most
+ * timeout_ms (<= 0 means RN_URL_DNS_DEFAULT_TIMEOUT_MS), after which the
+ * verdict is RN_URL_DNS_TIMEOUT. If ANY address is private and
+ * !allow_private the verdict is RN_URL_PRIVATE_ADDRESS. On RN_URL_OK, `out`
+ * (may be NULL) describes the first resolved address.
  */
-rn_url_verdict rn_url_resolve(const char *url, int allow_private, rn_url_target *out);
+rn_url_verdict rn_url_resolve(const char *url, int allow_private, long timeout_ms,
+                              rn_url_target *out);
 
 /*
  * rn_url_resolve reduced to the pin string: on RN_URL_OK copies the pin
@@ -79,7 +98,21 @@ rn_url_verdict rn_url_resolve(const char *url, int allow_private, rn_url_target 
  * fit in pincap bytes makes the verdict RN_URL_INVALID; RN_URL_PIN_MAX
  * always fits.
  */
-rn_url_verdict rn_url_check(const char *url, int allow_private, char *pin, size_t pincap);
+rn_url_verdict rn_url_check(const char *url, int allow_private, long timeout_ms, char *pin,
+                            size_t pincap);
+
+/* getaddrinfo's signature. On success *res must be freeable by freeaddrinfo. */
+typedef int (*rn_getaddrinfo_fn)(const char *host, const char *port,
+                                 const struct addrinfo *hints, struct addrinfo **res);
+
+/*
+ * For tests: name lookups call fn instead of getaddrinfo (NULL restores
+ * getaddrinfo). A lookup already started keeps the function it started with.
+ */
+void rn_netguard_set_resolver(rn_getaddrinfo_fn fn);
+
+/* Name lookups running now, including those whose caller gave up. */
+int rn_netguard_lookups_in_flight(void);
 
 /* Short human text for a verdict, safe to show to a client. Never NULL. */
 const char *rn_url_verdict_text(rn_url_verdict v);

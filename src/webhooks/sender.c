@@ -1,16 +1,23 @@
 /*
  * sender: one webhook POST, pinned to the address netguard checked.
  *
- * Two guards keep a delivery out of private space. CURLOPT_RESOLVE makes
- * libcurl use the address we judged instead of resolving the name again
- * (a second lookup could answer differently: DNS rebinding). The
- * open-socket callback then refuses any peer other than that address, so
- * a cache miss or a libcurl quirk fails closed instead of connecting.
+ * Three guards keep a delivery out of private space. CURLOPT_CONNECT_TO
+ * makes libcurl connect to the address we judged instead of resolving the
+ * name again (a second lookup could answer differently: DNS rebinding), and
+ * because libcurl reuses a cached connection only for the same connect-to
+ * host, a keep-alive connection to an earlier answer is never reused. The
+ * open-socket callback refuses any new peer other than that address, and
+ * the pre-request callback refuses a connection, new or reused, whose peer
+ * is not that address, so a libcurl quirk fails closed instead of sending.
+ *
+ * The timeout bounds the whole attempt: the name lookup gets all of it and
+ * the transfer gets what the lookup left.
  */
 #include "webhooks/sender.h"
 
 #include "webhooks/netguard.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -35,7 +42,8 @@ typedef struct {
     const char *body;
     size_t len;
     const char *const *extra_headers;
-    long timeout_ms; /* already defaulted */
+    long timeout_ms; /* already defaulted: the whole attempt */
+    long budget_ms;  /* what is left of it for the transfer */
 } sender_request;
 
 typedef struct {
@@ -139,6 +147,29 @@ static curl_socket_t sender_open_socket(void *user, curlsocktype purpose,
     return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
+/* Runs on every connection, new or reused, before the request is sent. */
+static int sender_prereq(void *user, char *peer_ip, char *local_ip, int peer_port,
+                         int local_port)
+{
+    (void)local_ip;
+    (void)local_port;
+    sender_ctx *ctx = user;
+    struct sockaddr_storage peer = {0};
+    struct sockaddr_in *in = (struct sockaddr_in *)&peer;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&peer;
+    if (inet_pton(AF_INET, peer_ip, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)peer_port);
+    } else if (inet_pton(AF_INET6, peer_ip, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)peer_port);
+    }
+    if (peer.ss_family != 0 && sender_same_peer(&ctx->target->addr, (struct sockaddr *)&peer))
+        return CURL_PREREQFUNC_OK;
+    ctx->peer_refused = 1;
+    return CURL_PREREQFUNC_ABORT;
+}
+
 /* Header injection guard: the dispatcher builds these, but a CR or LF in
  * one would let a value smuggle extra headers or a second request. */
 static int sender_headers_valid(const char *const *headers)
@@ -234,7 +265,7 @@ static void sender_describe_failure(CURL *curl, CURLcode rc, const sender_ctx *c
         snprintf(error, cap, "timeout after %ld ms", timeout_ms);
         return;
     }
-    if (rc == CURLE_COULDNT_CONNECT) {
+    if (rc == CURLE_COULDNT_CONNECT || (rc == CURLE_ABORTED_BY_CALLBACK && ctx->peer_refused)) {
         snprintf(error, cap, "%s", sender_connect_failure(curl, ctx));
         return;
     }
@@ -257,8 +288,8 @@ static void sender_set_options(CURL *curl, const sender_request *req, sender_ctx
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, req->allow_private ? "http,https" : "https");
     curl_easy_setopt(curl, CURLOPT_DISALLOW_USERNAME_IN_URL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->budget_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, req->budget_ms);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "Ringnity-Webhooks/" RN_VERSION);
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
@@ -267,6 +298,8 @@ static void sender_set_options(CURL *curl, const sender_request *req, sender_ctx
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, ctx);
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, sender_open_socket);
     curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, ctx);
+    curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, sender_prereq);
+    curl_easy_setopt(curl, CURLOPT_PREREQDATA, ctx);
 }
 
 static int sender_fail(rn_send_result *out, const char *text)
@@ -296,18 +329,17 @@ static int sender_perform(CURL *curl, const sender_request *req, const rn_url_ta
                           rn_send_result *out)
 {
     sender_ctx ctx = {.out = out, .target = target, .allow_private = req->allow_private};
-    int pinned = target->pin[0] != '\0';
     struct curl_slist *headers = sender_header_list(req->extra_headers);
-    struct curl_slist *resolve = pinned ? curl_slist_append(NULL, target->pin) : NULL;
+    struct curl_slist *connect_to = curl_slist_append(NULL, target->pin);
     int result = -1;
-    if (headers == NULL || (pinned && resolve == NULL)) {
+    if (headers == NULL || connect_to == NULL) {
         sender_fail(out, "internal error");
         goto cleanup;
     }
 
     sender_set_options(curl, req, &ctx);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+    curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
     CURLcode rc = curl_easy_perform(curl);
     result = sender_outcome(curl, rc, &ctx, req, out);
 
@@ -316,11 +348,30 @@ static int sender_perform(CURL *curl, const sender_request *req, const rn_url_ta
     curl_easy_reset(curl);
 cleanup:
     curl_slist_free_all(headers);
-    curl_slist_free_all(resolve);
+    curl_slist_free_all(connect_to);
     return result;
 }
 
-static int sender_attempt(void *curl, const sender_request *req, rn_send_result *out)
+/* Checks the URL within the attempt's budget; 0, or -1 with out->error. */
+static int sender_check(sender_request *req, long started, rn_url_target *target,
+                        rn_send_result *out)
+{
+    rn_url_verdict verdict = rn_url_resolve(req->url, req->allow_private, req->timeout_ms, target);
+    if (verdict == RN_URL_DNS_TIMEOUT) {
+        snprintf(out->error, sizeof out->error, "dns timeout after %ld ms", req->timeout_ms);
+        return -1;
+    }
+    if (verdict != RN_URL_OK)
+        return sender_fail(out, rn_url_verdict_text(verdict));
+    req->budget_ms = req->timeout_ms - (sender_now_ms() - started);
+    if (req->budget_ms <= 0) {
+        snprintf(out->error, sizeof out->error, "timeout after %ld ms", req->timeout_ms);
+        return -1;
+    }
+    return 0;
+}
+
+static int sender_attempt(void *curl, sender_request *req, long started, rn_send_result *out)
 {
     if (!sender_init_once())
         return sender_fail(out, "internal error");
@@ -328,9 +379,8 @@ static int sender_attempt(void *curl, const sender_request *req, rn_send_result 
         return sender_fail(out, "invalid header");
 
     rn_url_target target;
-    rn_url_verdict verdict = rn_url_resolve(req->url, req->allow_private, &target);
-    if (verdict != RN_URL_OK)
-        return sender_fail(out, rn_url_verdict_text(verdict));
+    if (sender_check(req, started, &target, out) != 0)
+        return -1;
 
     CURL *handle = curl != NULL ? curl : curl_easy_init();
     if (handle == NULL)
@@ -360,7 +410,7 @@ int rn_webhook_send(void *curl, const char *url, int allow_private, const char *
     res->retry_after_s = -1;
 
     long started = sender_now_ms();
-    int result = sender_attempt(curl, &req, res);
+    int result = sender_attempt(curl, &req, started, res);
     res->duration_ms = sender_now_ms() - started;
     if (out == NULL)
         rn_send_result_free(&scratch);

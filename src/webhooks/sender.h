@@ -39,18 +39,21 @@ typedef struct {
  * entry containing CR or LF fails the attempt before anything is sent).
  *
  * The url is checked with rn_url_resolve first; the connection is pinned to
- * the checked address (CURLOPT_RESOLVE) and CURLOPT_OPENSOCKETFUNCTION
- * refuses any other peer as a second guard. Redirects are not followed,
- * proxies from the environment are ignored, only http/https are spoken
- * (only https unless allow_private), timeout_ms bounds the transfer
- * (<= 0 means RN_SEND_DEFAULT_TIMEOUT_MS). The response body is read to the
- * end, keeping only the first RN_SEND_BODY_KEEP bytes.
+ * the checked address (CURLOPT_CONNECT_TO, which also keeps libcurl from
+ * reusing a connection to any other address), CURLOPT_OPENSOCKETFUNCTION
+ * refuses any other new peer and CURLOPT_PREREQFUNCTION any other peer of a
+ * reused connection. Redirects are not followed, proxies from the
+ * environment are ignored, only http/https are spoken (only https unless
+ * allow_private). timeout_ms bounds the whole attempt, name lookup
+ * included (<= 0 means RN_SEND_DEFAULT_TIMEOUT_MS). The response body is
+ * read to the end, keeping only the first RN_SEND_BODY_KEEP bytes.
  *
  * curl: an easy handle to reuse (keeps its connection cache; the handle's
  * options are reset on entry) or NULL for a temporary one.
  * Success means the transfer completed and the status was 2xx: returns 0.
  * Otherwise returns -1 and out->error says why, e.g. "HTTP 500",
- * "timeout after 10000 ms", "connection refused", "private address refused".
+ * "timeout after 10000 ms", "dns timeout after 10000 ms",
+ * "connection refused", "private address refused".
  * `out` is always filled (when not NULL); free it with rn_send_result_free.
  */
 int rn_webhook_send(void *curl, const char *url, int allow_private, const char *body, size_t len,

@@ -1,6 +1,7 @@
 /* Unit tests for src/webhooks/netguard.c: private-address table and URL checks.
- * Only IP literals, "localhost" and the reserved ".invalid" name are used, so
- * no test depends on outside DNS. */
+ * Only IP literals, "localhost" and the reserved ".invalid" name reach the
+ * real resolver, so no test depends on outside DNS; names under ".example"
+ * go to a fake resolver that answers what a test says, or hangs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +12,12 @@
 
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "webhooks/netguard.h"
 
@@ -218,22 +223,22 @@ static const url_case strict_cases[] = {
     {"https://93.184.215.14/\r\nX-Injected: 1", RN_URL_INVALID, NULL},
     {"https://nonexistent.invalid/", RN_URL_UNRESOLVABLE, NULL},
     /* accepted, with the pin libcurl will use */
-    {"https://93.184.215.14/", RN_URL_OK, "93.184.215.14:443:93.184.215.14"},
-    {"https://8.8.8.8:8443/hook?x=1#f", RN_URL_OK, "8.8.8.8:8443:8.8.8.8"},
-    {"HTTPS://1.1.1.1/", RN_URL_OK, "1.1.1.1:443:1.1.1.1"},
-    {"https://134744072/", RN_URL_OK, "8.8.8.8:443:8.8.8.8"},
-    {"https://[2606:4700:4700::1111]/", RN_URL_OK, ""},
-    {"https://[::ffff:8.8.8.8]:8443/", RN_URL_OK, ""},
+    {"https://93.184.215.14/", RN_URL_OK, "::93.184.215.14:443"},
+    {"https://8.8.8.8:8443/hook?x=1#f", RN_URL_OK, "::8.8.8.8:8443"},
+    {"HTTPS://1.1.1.1/", RN_URL_OK, "::1.1.1.1:443"},
+    {"https://134744072/", RN_URL_OK, "::8.8.8.8:443"},
+    {"https://[2606:4700:4700::1111]/", RN_URL_OK, "::[2606:4700:4700::1111]:443"},
+    {"https://[::ffff:8.8.8.8]:8443/", RN_URL_OK, "::[::ffff:8.8.8.8]:8443"},
 };
 
 static const url_case open_cases[] = {
-    {"http://127.0.0.1:8080/hook", RN_URL_OK, "127.0.0.1:8080:127.0.0.1"},
-    {"http://2130706433/", RN_URL_OK, "127.0.0.1:80:127.0.0.1"},
-    {"http://0x7f.1/", RN_URL_OK, "127.0.0.1:80:127.0.0.1"},
-    {"https://10.1.2.3/", RN_URL_OK, "10.1.2.3:443:10.1.2.3"},
-    {"https://169.254.169.254/", RN_URL_OK, "169.254.169.254:443:169.254.169.254"},
-    {"http://[::1]:8080/", RN_URL_OK, ""},
-    {"https://93.184.215.14/", RN_URL_OK, "93.184.215.14:443:93.184.215.14"},
+    {"http://127.0.0.1:8080/hook", RN_URL_OK, "::127.0.0.1:8080"},
+    {"http://2130706433/", RN_URL_OK, "::127.0.0.1:80"},
+    {"http://0x7f.1/", RN_URL_OK, "::127.0.0.1:80"},
+    {"https://10.1.2.3/", RN_URL_OK, "::10.1.2.3:443"},
+    {"https://169.254.169.254/", RN_URL_OK, "::169.254.169.254:443"},
+    {"http://[::1]:8080/", RN_URL_OK, "::[::1]:8080"},
+    {"https://93.184.215.14/", RN_URL_OK, "::93.184.215.14:443"},
     {"ftp://127.0.0.1/", RN_URL_SCHEME_NOT_ALLOWED, NULL},
     {"gopher://127.0.0.1:6379/", RN_URL_SCHEME_NOT_ALLOWED, NULL},
     {"http://u@127.0.0.1/", RN_URL_INVALID, NULL},
@@ -247,7 +252,7 @@ static void run_url_cases(const url_case *cases, size_t n, int allow_private)
     for (size_t i = 0; i < n; i++) {
         char pin[RN_URL_PIN_MAX];
         strcpy(pin, "untouched");
-        rn_url_verdict got = rn_url_check(cases[i].url, allow_private, pin, sizeof pin);
+        rn_url_verdict got = rn_url_check(cases[i].url, allow_private, 5000, pin, sizeof pin);
         if (got != cases[i].verdict)
             fail_msg("%s (allow_private=%d): expected verdict %d, got %d", cases[i].url,
                      allow_private, cases[i].verdict, got);
@@ -272,10 +277,10 @@ static void test_url_localhost_resolves_when_allowed(void **state)
 {
     (void)state;
     char pin[RN_URL_PIN_MAX];
-    assert_int_equal(rn_url_check("http://localhost:9000/", 1, pin, sizeof pin), RN_URL_OK);
+    assert_int_equal(rn_url_check("http://localhost:9000/", 1, 5000, pin, sizeof pin), RN_URL_OK);
     /* /etc/hosts decides which loopback comes first */
-    if (strcmp(pin, "localhost:9000:127.0.0.1") != 0)
-        assert_string_equal(pin, "localhost:9000:[::1]");
+    if (strcmp(pin, "::127.0.0.1:9000") != 0)
+        assert_string_equal(pin, "::[::1]:9000");
 }
 
 /* Full-width digits: with a UTF-8 locale libcurl's IDNA step turns the
@@ -285,7 +290,7 @@ static void test_url_fullwidth_digits_refused(void **state)
 {
     (void)state;
     rn_url_verdict v = rn_url_check("https://\xef\xbc\x91\xef\xbc\x92\xef\xbc\x97.0.0.1/", 0,
-                                    NULL, 0);
+                                    5000, NULL, 0);
     if (v != RN_URL_PRIVATE_ADDRESS)
         assert_int_equal(v, RN_URL_INVALID);
 }
@@ -299,11 +304,11 @@ static void test_url_too_long(void **state)
     memcpy(url, prefix, plen);
     memset(url + plen, 'a', sizeof url - plen - 1);
     url[RN_URL_MAX_LEN] = '\0'; /* exactly the limit: accepted */
-    assert_int_equal(rn_url_check(url, 0, NULL, 0), RN_URL_OK);
+    assert_int_equal(rn_url_check(url, 0, 5000, NULL, 0), RN_URL_OK);
     url[RN_URL_MAX_LEN] = 'a';
     url[RN_URL_MAX_LEN + 1] = '\0';
-    assert_int_equal(rn_url_check(url, 0, NULL, 0), RN_URL_INVALID);
-    assert_int_equal(rn_url_check(NULL, 1, NULL, 0), RN_URL_INVALID);
+    assert_int_equal(rn_url_check(url, 0, 5000, NULL, 0), RN_URL_INVALID);
+    assert_int_equal(rn_url_check(NULL, 1, 5000, NULL, 0), RN_URL_INVALID);
 }
 
 static void test_url_pin_capacity(void **state)
@@ -311,36 +316,187 @@ static void test_url_pin_capacity(void **state)
     (void)state;
     const char *url = "https://8.8.8.8/";
     char pin[64];
-    /* "8.8.8.8:443:8.8.8.8" is 19 bytes plus the NUL */
-    assert_int_equal(rn_url_check(url, 0, pin, 20), RN_URL_OK);
-    assert_string_equal(pin, "8.8.8.8:443:8.8.8.8");
-    assert_int_equal(rn_url_check(url, 0, pin, 19), RN_URL_INVALID);
-    assert_int_equal(rn_url_check(url, 0, NULL, 0), RN_URL_OK);
+    /* "::8.8.8.8:443" is 13 bytes plus the NUL */
+    assert_int_equal(rn_url_check(url, 0, 5000, pin, 14), RN_URL_OK);
+    assert_string_equal(pin, "::8.8.8.8:443");
+    assert_int_equal(rn_url_check(url, 0, 5000, pin, 13), RN_URL_INVALID);
+    assert_int_equal(rn_url_check(url, 0, 5000, NULL, 0), RN_URL_OK);
 }
 
 static void test_url_resolve_fills_address(void **state)
 {
     (void)state;
     rn_url_target t;
-    assert_int_equal(rn_url_resolve("https://0x08080808:8443/", 0, &t), RN_URL_OK);
+    assert_int_equal(rn_url_resolve("https://0x08080808:8443/", 0, 5000, &t), RN_URL_OK);
     const struct sockaddr_in *in = (const struct sockaddr_in *)&t.addr;
     assert_int_equal(in->sin_family, AF_INET);
     assert_int_equal(ntohs(in->sin_port), 8443);
     assert_int_equal(ntohl(in->sin_addr.s_addr), 0x08080808u);
     assert_int_equal(t.addrlen, sizeof(struct sockaddr_in));
-    assert_string_equal(t.pin, "8.8.8.8:8443:8.8.8.8");
+    assert_string_equal(t.pin, "::8.8.8.8:8443");
 
-    assert_int_equal(rn_url_resolve("https://[2606:4700::1111]/", 0, &t), RN_URL_OK);
+    assert_int_equal(rn_url_resolve("https://[2606:4700::1111]/", 0, 5000, &t), RN_URL_OK);
     const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&t.addr;
     struct in6_addr want;
     assert_int_equal(inet_pton(AF_INET6, "2606:4700::1111", &want), 1);
     assert_int_equal(in6->sin6_family, AF_INET6);
     assert_int_equal(ntohs(in6->sin6_port), 443);
     assert_memory_equal(&in6->sin6_addr, &want, sizeof want);
-    assert_string_equal(t.pin, "");
+    assert_string_equal(t.pin, "::[2606:4700::1111]:443");
 
-    assert_int_equal(rn_url_resolve("https://127.0.0.1/", 0, NULL), RN_URL_PRIVATE_ADDRESS);
-    assert_int_equal(rn_url_resolve("https://8.8.8.8/", 0, NULL), RN_URL_OK);
+    assert_int_equal(rn_url_resolve("https://127.0.0.1/", 0, 5000, NULL), RN_URL_PRIVATE_ADDRESS);
+    assert_int_equal(rn_url_resolve("https://8.8.8.8/", 0, 5000, NULL), RN_URL_OK);
+}
+
+/* ---- name lookups through a fake resolver -------------------------------- */
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t opened;
+    int hang;            /* 1: block until fake_open() */
+    int calls;
+    int error;           /* returned instead of an answer when not 0 */
+    const char *answer[2]; /* numeric addresses, second may be NULL */
+    char host[64], port[8];
+} fake = {.lock = PTHREAD_MUTEX_INITIALIZER, .opened = PTHREAD_COND_INITIALIZER};
+
+static int fake_resolver(const char *host, const char *port, const struct addrinfo *hints,
+                         struct addrinfo **res)
+{
+    pthread_mutex_lock(&fake.lock);
+    fake.calls++;
+    snprintf(fake.host, sizeof fake.host, "%s", host);
+    snprintf(fake.port, sizeof fake.port, "%s", port);
+    while (fake.hang)
+        pthread_cond_wait(&fake.opened, &fake.lock);
+    int error = fake.error;
+    const char *answer[2] = {fake.answer[0], fake.answer[1]};
+    pthread_mutex_unlock(&fake.lock);
+    if (error != 0)
+        return error;
+    struct addrinfo numeric = *hints;
+    numeric.ai_flags |= AI_NUMERICHOST;
+    *res = NULL;
+    struct addrinfo **tail = res;
+    for (int i = 0; i < 2 && answer[i] != NULL; i++) {
+        /* glibc's freeaddrinfo frees node by node, so chained lists free as one */
+        if (getaddrinfo(answer[i], port, &numeric, tail) != 0)
+            return EAI_FAIL;
+        while (*tail != NULL)
+            tail = &(*tail)->ai_next;
+    }
+    return 0;
+}
+
+static void fake_setup(int hang, int error, const char *first, const char *second)
+{
+    pthread_mutex_lock(&fake.lock);
+    fake.hang = hang;
+    fake.calls = 0;
+    fake.error = error;
+    fake.answer[0] = first;
+    fake.answer[1] = second;
+    fake.host[0] = fake.port[0] = '\0';
+    pthread_mutex_unlock(&fake.lock);
+    rn_netguard_set_resolver(fake_resolver);
+}
+
+static int fake_calls(void)
+{
+    pthread_mutex_lock(&fake.lock);
+    int n = fake.calls;
+    pthread_mutex_unlock(&fake.lock);
+    return n;
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Lets hung lookups return, waits until every lookup thread has finished
+ * (and freed its job), and puts getaddrinfo back. */
+static void fake_open_and_drain(void)
+{
+    pthread_mutex_lock(&fake.lock);
+    fake.hang = 0;
+    pthread_cond_broadcast(&fake.opened);
+    pthread_mutex_unlock(&fake.lock);
+    long deadline = now_ms() + 5000;
+    while (rn_netguard_lookups_in_flight() > 0 && now_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(rn_netguard_lookups_in_flight(), 0);
+    rn_netguard_set_resolver(NULL);
+}
+
+static void test_name_lookup_answers_are_judged(void **state)
+{
+    (void)state;
+    rn_url_target t;
+    fake_setup(0, 0, "93.184.215.14", NULL);
+    assert_int_equal(rn_url_resolve("https://hooks.example:8443/x", 0, 1000, &t), RN_URL_OK);
+    assert_string_equal(t.pin, "::93.184.215.14:8443");
+    assert_string_equal(fake.host, "hooks.example");
+    assert_string_equal(fake.port, "8443");
+    assert_int_equal(fake_calls(), 1);
+
+    fake_setup(0, 0, "93.184.215.14", "10.0.0.7"); /* one private answer is enough */
+    assert_int_equal(rn_url_resolve("https://hooks.example/", 0, 1000, &t),
+                     RN_URL_PRIVATE_ADDRESS);
+    fake_setup(0, 0, "10.0.0.7", "93.184.215.14");
+    assert_int_equal(rn_url_resolve("https://hooks.example/", 1, 1000, &t), RN_URL_OK);
+    assert_string_equal(t.pin, "::10.0.0.7:443");
+    fake_setup(0, EAI_NONAME, NULL, NULL);
+    assert_int_equal(rn_url_resolve("https://hooks.example/", 0, 1000, &t), RN_URL_UNRESOLVABLE);
+
+    /* numeric hosts never reach the resolver */
+    fake_setup(0, 0, "93.184.215.14", NULL);
+    assert_int_equal(rn_url_resolve("https://8.8.8.8/", 0, 1000, &t), RN_URL_OK);
+    assert_int_equal(rn_url_resolve("https://[2606:4700::1111]/", 0, 1000, &t), RN_URL_OK);
+    assert_int_equal(fake_calls(), 0);
+    fake_open_and_drain();
+}
+
+static void test_hanging_lookup_is_bounded(void **state)
+{
+    (void)state;
+    fake_setup(1, 0, "93.184.215.14", NULL);
+    rn_url_target t;
+    long started = now_ms();
+    assert_int_equal(rn_url_resolve("https://slow.example/", 0, 200, &t), RN_URL_DNS_TIMEOUT);
+    long took = now_ms() - started;
+    assert_in_range(took, 195, 1000);
+    assert_int_equal(fake_calls(), 1);
+    assert_int_equal(rn_netguard_lookups_in_flight(), 1); /* still hanging, not waited for */
+    assert_int_equal(rn_url_check("https://slow.example/", 0, 50, NULL, 0), RN_URL_DNS_TIMEOUT);
+    assert_int_equal(rn_netguard_lookups_in_flight(), 2);
+    fake_open_and_drain();
+}
+
+static void test_hung_lookups_are_capped(void **state)
+{
+    (void)state;
+    fake_setup(1, 0, "93.184.215.14", NULL);
+    for (int i = 0; i < RN_URL_DNS_MAX_IN_FLIGHT; i++)
+        assert_int_equal(rn_url_check("https://slow.example/", 0, 1, NULL, 0), RN_URL_DNS_TIMEOUT);
+    long deadline = now_ms() + 5000;
+    while (fake_calls() < RN_URL_DNS_MAX_IN_FLIGHT && now_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(fake_calls(), RN_URL_DNS_MAX_IN_FLIGHT);
+    assert_int_equal(rn_netguard_lookups_in_flight(), RN_URL_DNS_MAX_IN_FLIGHT);
+    /* one more is refused without starting a lookup or waiting for one */
+    long started = now_ms();
+    assert_int_equal(rn_url_check("https://slow.example/", 0, 5000, NULL, 0),
+                     RN_URL_DNS_TIMEOUT);
+    assert_in_range(now_ms() - started, 0, 500);
+    assert_int_equal(fake_calls(), RN_URL_DNS_MAX_IN_FLIGHT);
+    fake_open_and_drain();
+    /* and once they are done, lookups run again */
+    fake_setup(0, 0, "93.184.215.14", NULL);
+    assert_int_equal(rn_url_check("https://slow.example/", 0, 1000, NULL, 0), RN_URL_OK);
+    fake_open_and_drain();
 }
 
 static void test_verdict_text(void **state)
@@ -352,6 +508,7 @@ static void test_verdict_text(void **state)
                         "URL scheme not allowed; use https");
     assert_string_equal(rn_url_verdict_text(RN_URL_PRIVATE_ADDRESS), "private address refused");
     assert_string_equal(rn_url_verdict_text(RN_URL_UNRESOLVABLE), "host name does not resolve");
+    assert_string_equal(rn_url_verdict_text(RN_URL_DNS_TIMEOUT), "dns timeout");
     assert_string_equal(rn_url_verdict_text((rn_url_verdict)99), "invalid URL");
 }
 
@@ -368,6 +525,9 @@ int main(void)
         cmocka_unit_test(test_url_too_long),
         cmocka_unit_test(test_url_pin_capacity),
         cmocka_unit_test(test_url_resolve_fills_address),
+        cmocka_unit_test(test_name_lookup_answers_are_judged),
+        cmocka_unit_test(test_hanging_lookup_is_bounded),
+        cmocka_unit_test(test_hung_lookups_are_capped),
         cmocka_unit_test(test_verdict_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "webhooks/netguard.h"
 #include "webhooks/sender.h"
 
 /* ---- canned HTTP server ------------------------------------------------- */
@@ -484,6 +486,159 @@ static void test_reused_handle_reuses_connection(void **state)
     server_stop(s);
 }
 
+/* ---- name lookups: a fake resolver stands in for DNS ---------------------- */
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t opened;
+    int hang;              /* 1: block until fake_open_and_drain() */
+    int delay_ms;          /* answer after this long */
+    int calls;
+    const char *answers[2]; /* call n answers answers[n % 2] (NULL: answers[0]) */
+} fake = {.lock = PTHREAD_MUTEX_INITIALIZER, .opened = PTHREAD_COND_INITIALIZER};
+
+static int fake_resolver(const char *host, const char *port, const struct addrinfo *hints,
+                         struct addrinfo **res)
+{
+    (void)host;
+    pthread_mutex_lock(&fake.lock);
+    int n = fake.calls++;
+    while (fake.hang)
+        pthread_cond_wait(&fake.opened, &fake.lock);
+    int delay_ms = fake.delay_ms;
+    const char *answer = fake.answers[n % 2] != NULL ? fake.answers[n % 2] : fake.answers[0];
+    pthread_mutex_unlock(&fake.lock);
+    if (delay_ms > 0)
+        usleep((useconds_t)delay_ms * 1000);
+    struct addrinfo numeric = *hints;
+    numeric.ai_flags |= AI_NUMERICHOST;
+    return getaddrinfo(answer, port, &numeric, res);
+}
+
+static void fake_setup(int hang, int delay_ms, const char *first, const char *second)
+{
+    pthread_mutex_lock(&fake.lock);
+    fake.hang = hang;
+    fake.delay_ms = delay_ms;
+    fake.calls = 0;
+    fake.answers[0] = first;
+    fake.answers[1] = second;
+    pthread_mutex_unlock(&fake.lock);
+    rn_netguard_set_resolver(fake_resolver);
+}
+
+static long test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void fake_open_and_drain(void)
+{
+    pthread_mutex_lock(&fake.lock);
+    fake.hang = 0;
+    pthread_cond_broadcast(&fake.opened);
+    pthread_mutex_unlock(&fake.lock);
+    long deadline = test_now_ms() + 5000;
+    while (rn_netguard_lookups_in_flight() > 0 && test_now_ms() < deadline)
+        usleep(1000);
+    assert_int_equal(rn_netguard_lookups_in_flight(), 0);
+    rn_netguard_set_resolver(NULL);
+}
+
+/* A resolver that never answers costs the attempt its timeout, no more,
+ * and the attempt is a plain failure with a clear error. */
+static void test_hanging_dns_fails_within_timeout(void **state)
+{
+    (void)state;
+    test_server *s = server_start(CANNED("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+    fake_setup(1, 0, "127.0.0.1", NULL);
+    char url[128];
+    url_for(url, sizeof url, "http://slow.example", s->port, "/");
+    rn_send_result r;
+    assert_int_equal(rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), NULL, 300, &r), -1);
+    assert_int_equal(r.http_status, 0);
+    assert_string_equal(r.error, "dns timeout after 300 ms");
+    assert_null(r.body);
+    assert_in_range(r.duration_ms, 295, 1000);
+    fake_open_and_drain();
+    int connections, requests;
+    server_counts(s, &connections, &requests);
+    assert_int_equal(connections, 0);
+    server_stop(s);
+}
+
+/* The lookup and the transfer share one budget: a slow answer leaves the
+ * transfer only what is left (400 + 500 would be 900 ms otherwise). */
+static void test_lookup_and_transfer_share_the_timeout(void **state)
+{
+    (void)state;
+    test_server *s = server_start(NULL, 0);
+    fake_setup(0, 400, "127.0.0.1", NULL);
+    char url[128];
+    url_for(url, sizeof url, "http://slow.example", s->port, "/");
+    rn_send_result r;
+    assert_int_equal(rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), NULL, 500, &r), -1);
+    assert_int_equal(r.http_status, 0);
+    assert_string_equal(r.error, "timeout after 500 ms");
+    assert_in_range(r.duration_ms, 480, 850);
+    fake_open_and_drain();
+    server_stop(s);
+}
+
+/* A listening socket on addr (e.g. 127.0.0.2) and the given port. */
+static test_server *server_start_at(const char *addr, int port, const char *response,
+                                    size_t response_len)
+{
+    test_server *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(s->fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    assert_int_equal(inet_pton(AF_INET, addr, &sa.sin_addr), 1);
+    assert_int_equal(bind(s->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(s->fd, 8), 0);
+    s->port = port;
+    server_run(s, response, response_len);
+    return s;
+}
+
+/* One name, answered with 127.0.0.1, then 127.0.0.2, then 127.0.0.1 again,
+ * on one keep-alive handle: the second attempt must open a connection to
+ * the address it checked instead of reusing the one to the first answer;
+ * the third may reuse the first connection, whose address it checked. */
+static void test_reused_handle_never_reuses_another_address(void **state)
+{
+    (void)state;
+    test_server *a = server_start(CANNED("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"));
+    test_server *b = server_start_at("127.0.0.2", a->port,
+                                     CANNED("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"));
+    fake_setup(0, 0, "127.0.0.1", "127.0.0.2");
+    char url[128];
+    url_for(url, sizeof url, "http://moving.example", a->port, "/");
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    static const char *const want[] = {"a", "b", "a"};
+    for (int i = 0; i < 3; i++) {
+        rn_send_result r;
+        assert_int_equal(rn_webhook_send(curl, url, 1, BODY, strlen(BODY), NULL, 5000, &r), 0);
+        assert_string_equal(r.body, want[i]);
+        rn_send_result_free(&r);
+    }
+    int connections, requests;
+    server_counts(a, &connections, &requests);
+    assert_int_equal(connections, 1);
+    assert_int_equal(requests, 2);
+    server_counts(b, &connections, &requests);
+    assert_int_equal(connections, 1);
+    assert_int_equal(requests, 1);
+    curl_easy_cleanup(curl);
+    fake_open_and_drain();
+    server_stop(b);
+    server_stop(a);
+}
+
 static void test_header_injection_refused(void **state)
 {
     (void)state;
@@ -572,6 +727,9 @@ int main(void)
         cmocka_unit_test(test_odd_spelling_connects_to_checked_address),
         cmocka_unit_test(test_ipv6_literal_loopback),
         cmocka_unit_test(test_reused_handle_reuses_connection),
+        cmocka_unit_test(test_hanging_dns_fails_within_timeout),
+        cmocka_unit_test(test_lookup_and_transfer_share_the_timeout),
+        cmocka_unit_test(test_reused_handle_never_reuses_another_address),
         cmocka_unit_test(test_header_injection_refused),
         cmocka_unit_test(test_invalid_url_and_null_result),
         cmocka_unit_test(test_signature_known_answers),
