@@ -6,6 +6,8 @@
  * is the specific one when all problems are of one kind (URL, or unknown
  * event), else SERVER_REQUEST_VALIDATION_FAILED. A URL is checked against
  * private address space here and again at every delivery (netguard.h).
+ * A tenant has at most WH_MAX_DESTINATIONS destinations; one more is 400
+ * SERVER_REQUEST_VALIDATION_FAILED with {url, too_many_destinations}.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,9 @@
 #include "webhooks/webhooks.h"
 
 #define NAME_MAX_CHARS 100
+/* Destinations per tenant. A constant: a RINGNITY_ setting would need a
+ * field in core/config.h, which this module does not own. */
+#define WH_MAX_DESTINATIONS 20
 #define MANUAL_DISABLE_REASON "Disabled through the API."
 #define HOOK_COLUMNS "id, name, url, events, enabled, disabled_reason, created_at, updated_at"
 
@@ -301,31 +306,81 @@ void rn_webhooks_list(rn_req *r)
 
 /* ---- create ------------------------------------------------------------- */
 
+/* Destinations in one tenant are counted and the new one inserted in one
+ * transaction, serialised per tenant: SQLite's BEGIN IMMEDIATE already
+ * holds the one write lock, and on PostgreSQL the tenant row is locked
+ * first. FOR NO KEY UPDATE serialises creates for that tenant without
+ * blocking the foreign-key checks of other inserts that name the tenant.
+ * Returns 0 when there is room, 1 when the tenant is at the cap, -1. */
+static int cap_check(rn_db *db, const char *tenant_id)
+{
+    if (rn_db_dialect(db) == RN_DB_POSTGRES) {
+        rn_rows *lock = rn_db_query(db, "SELECT id FROM tenants WHERE id = $1 FOR NO KEY UPDATE",
+                                    RN_PARAMS(RN_T(tenant_id)));
+        if (!lock)
+            return -1;
+        rn_rows_free(lock);
+    }
+    rn_rows *rows = rn_db_query(db, "SELECT COUNT(*) FROM webhooks WHERE tenant_id = $1",
+                                RN_PARAMS(RN_T(tenant_id)));
+    long long n = rows ? rn_rows_int(rows, 0, 0, -1) : -1;
+    rn_rows_free(rows);
+    if (n < 0)
+        return -1;
+    return n >= WH_MAX_DESTINATIONS ? 1 : 0;
+}
+
+static int insert_row(rn_req *r, rn_db *db, const char *id, const hook_fields *f,
+                      const char *sealed, const char *events)
+{
+    long long now = rn_now_ms();
+    long long n = rn_db_exec(
+        db,
+        "INSERT INTO webhooks (tenant_id, id, name, url, events, enabled,"
+        " disabled_reason, secret_sealed, old_secret_sealed, old_secret_until,"
+        " consecutive_failures, created_at, updated_at) VALUES ($1, $2, $3, $4, $5,"
+        " $6, $7, $8, NULL, NULL, 0, $9, $9)",
+        RN_PARAMS(RN_T(r->who.tenant_id), RN_T(id), RN_T(f->name ? f->name : ""), RN_T(f->url),
+                  RN_T(events), RN_I(f->enabled != 0),
+                  RN_T(f->enabled == 0 ? MANUAL_DISABLE_REASON : NULL), RN_T(sealed),
+                  RN_I(now)));
+    if (n != 1)
+        return -1;
+    json_t *details = json_pack("{s:O}", "events", f->events);
+    int rc = rn_audit_request(r, "webhook.created", id, details);
+    json_decref(details);
+    return rc;
+}
+
+/* 0 created, 1 the tenant already has WH_MAX_DESTINATIONS, -1 failed. */
 static int create_row(rn_req *r, const char *id, const hook_fields *f, const char *secret)
 {
     char *sealed = wh_secret_seal(r->app->master_key, secret);
     char *events = json_dumps(f->events, JSON_COMPACT);
-    long long now = rn_now_ms();
     rn_db *db = rn_req_db(r);
     int rc = -1;
     if (sealed && events && rn_db_begin(db) == 0) {
-        rn_db_exec(db,
-                   "INSERT INTO webhooks (tenant_id, id, name, url, events, enabled,"
-                   " disabled_reason, secret_sealed, old_secret_sealed, old_secret_until,"
-                   " consecutive_failures, created_at, updated_at) VALUES ($1, $2, $3, $4, $5,"
-                   " $6, $7, $8, NULL, NULL, 0, $9, $9)",
-                   RN_PARAMS(RN_T(r->who.tenant_id), RN_T(id), RN_T(f->name ? f->name : ""),
-                             RN_T(f->url), RN_T(events), RN_I(f->enabled != 0),
-                             RN_T(f->enabled == 0 ? MANUAL_DISABLE_REASON : NULL),
-                             RN_T(sealed), RN_I(now)));
-        json_t *details = json_pack("{s:O}", "events", f->events);
-        rn_audit_request(r, "webhook.created", id, details);
-        json_decref(details);
-        rc = rn_db_commit(db);
+        rc = cap_check(db, r->who.tenant_id);
+        if (rc == 0)
+            rc = insert_row(r, db, id, f, sealed, events);
+        if (rc == 0)
+            rc = rn_db_commit(db);
+        else
+            rn_db_rollback(db);
     }
     free(sealed);
     free(events);
     return rc;
+}
+
+static void reply_cap_reached(rn_req *r)
+{
+    json_t *details = json_array();
+    rn_detail_add(details, "url", "too_many_destinations");
+    char message[96];
+    snprintf(message, sizeof message, "A tenant can have at most %d webhook destinations.",
+             WH_MAX_DESTINATIONS);
+    rn_reply_error(r, RN_SERVER_REQUEST_VALIDATION_FAILED, message, details);
 }
 
 void rn_webhooks_create(rn_req *r)
@@ -339,6 +394,10 @@ void rn_webhooks_create(rn_req *r)
         wh_secret_generate(generated, sizeof generated);
     int rc = create_row(r, id, &f, f.secret ? f.secret : generated);
     json_decref(f.events);
+    if (rc == 1) {
+        reply_cap_reached(r);
+        return;
+    }
     bool failed;
     json_t *hook = rc == 0 ? hook_load(rn_req_db(r), r->who.tenant_id, id, &failed) : NULL;
     if (!hook) {

@@ -1,6 +1,7 @@
-// Webhooks end-to-end tests (issue 6, SPEC §8): destinations, test sends,
-// the dispatcher (contact events, order, retries, timeouts, Retry-After,
-// 410, auto-disable), redelivery, secret rotation, private-space refusal at
+// Webhooks end-to-end tests (issue 6, SPEC §8): destinations (at most 20 per
+// tenant, also under concurrent creates), test sends, the dispatcher
+// (contact events, order, retries, timeouts, Retry-After, 410,
+// auto-disable), redelivery, secret rotation, private-space refusal at
 // create and at delivery, tenant isolation, graceful SIGTERM, kill -9 and
 // restart, and two nodes on one PostgreSQL database.
 //
@@ -321,6 +322,68 @@ describe('Webhooks: destinations', () => {
     assert.deepEqual(seen, made);
     assertError(await ctx.api.get(`${BASE}?limit=0`, { key }), 400,
       'SERVER_REQUEST_VALIDATION_FAILED');
+  });
+
+  it('a tenant holds at most 20 destinations; another tenant is unaffected', async () => {
+    const dep = ctx.dep;
+    const keys = [];
+    for (let i = 0; i < 2; i++) {
+      const t = await dep.createTenant();
+      keys.push((await dep.createKey(t.slug, FAST)).secret);
+    }
+    const create = async (key, name) => {
+      const res = await ctx.api.call('POST', BASE, { key,
+        json: { name, url: 'https://93.184.216.34/cap', events: ['*'] } });
+      if (res.status === 201) ctx.secrets.add(res.json.secret);
+      return res;
+    };
+    const assertCapped = (res) => {
+      assertError(res, 400, 'SERVER_REQUEST_VALIDATION_FAILED');
+      assert.deepEqual(res.json.error.details, [{ field: 'url', issue: 'too_many_destinations' }]);
+      assert.equal(res.json.error.message, 'A tenant can have at most 20 webhook destinations.');
+    };
+    const count = async (key) =>
+      (await ctx.api.get(`${BASE}?limit=100`, { key, expect: 200 })).json.data.length;
+    const made = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await create(keys[0], `cap${i}`);
+      assert.equal(res.status, 201, res.text);
+      made.push(res.json.id);
+    }
+    assertCapped(await create(keys[0], 'cap20'));
+    assert.equal(await count(keys[0]), 20);
+
+    const other = await create(keys[1], 'other');
+    assert.equal(other.status, 201, other.text);
+    assert.equal(await count(keys[1]), 1);
+
+    await ctx.api.call('DELETE', `${BASE}/${made[7]}`, { key: keys[0], expect: 204 });
+    assert.equal((await create(keys[0], 'again')).status, 201);
+    assertCapped(await create(keys[0], 'again2'));
+    assert.equal(await count(keys[0]), 20);
+  });
+
+  it('concurrent creates never take a tenant past 20 destinations', async () => {
+    const t = await ctx.dep.createTenant();
+    const key = (await ctx.dep.createKey(t.slug, FAST)).secret;
+    const create = (name) => ctx.api.call('POST', BASE, { key,
+      json: { name, url: 'https://93.184.216.34/race', events: ['*'] } });
+    for (let i = 0; i < 17; i++) {
+      const res = await create(`seq${i}`);
+      assert.equal(res.status, 201, res.text);
+      ctx.secrets.add(res.json.secret);
+    }
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => create(`par${i}`)));
+    for (const res of results) if (res.status === 201) ctx.secrets.add(res.json.secret);
+    const statuses = results.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [201, 201, 201, 400, 400, 400, 400, 400]);
+    for (const res of results.filter((r) => r.status === 400)) {
+      assertError(res, 400, 'SERVER_REQUEST_VALIDATION_FAILED');
+      assert.deepEqual(res.json.error.details,
+        [{ field: 'url', issue: 'too_many_destinations' }]);
+    }
+    const list = await ctx.api.get(`${BASE}?limit=100`, { key, expect: 200 });
+    assert.equal(list.json.data.length, 20);
   });
 
   it('event-types lists the catalogue in order', async () => {
