@@ -3,7 +3,6 @@
  * upserts, the per-unit cache of checked agents, ids and events.
  */
 #include <pthread.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,38 +24,9 @@ const char *const ACT_AGENT_COLUMNS[A_COUNT] = {
     "talk_seconds",          "online_ms",              "away_ms",
 };
 
-static const char CROCKFORD[] = "0123456789abcdefghjkmnpqrstvwxyz";
-
-/* Random bytes for ids, drawn from the CSPRNG a page at a time: one
- * getrandom call per 256 ids instead of one per id (the seeder makes
- * millions). Ids are unique names, not secrets. */
-static void id_random(unsigned char out[16])
-{
-    static _Thread_local unsigned char pool[4096];
-    static _Thread_local size_t used = sizeof pool;
-    if (used == sizeof pool) {
-        randombytes_buf(pool, sizeof pool);
-        used = 0;
-    }
-    memcpy(out, pool + used, 16);
-    sodium_memzero(pool + used, 16);
-    used += 16;
-}
-
 void act_id(const char *prefix, long long at, char *buf, size_t cap)
 {
-    unsigned long long ms = at > 0 ? (unsigned long long)at : 0;
-    char body[27];
-    for (int i = 9; i >= 0; i--) {
-        body[i] = CROCKFORD[ms & 31];
-        ms >>= 5;
-    }
-    unsigned char rnd[16];
-    id_random(rnd);
-    for (int i = 0; i < 16; i++)
-        body[10 + i] = CROCKFORD[rnd[i] & 31];
-    body[26] = '\0';
-    snprintf(buf, cap, "%s_%s", prefix, body);
+    rn_id_at(prefix, at, buf, cap);
 }
 
 json_t *act_time(long long ms)

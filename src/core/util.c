@@ -82,7 +82,7 @@ int rn_date_parse(const char *s, int *year, int *month, int *day)
 /* Ids take 16 random bytes each, one per request at least: drawing them
  * from a per-thread buffer of libsodium output saves a getrandom(2) call per
  * id without making them any less unpredictable. */
-#define ID_RANDOM_POOL 1024
+#define ID_RANDOM_POOL 4096
 
 static void id_random(unsigned char out[16])
 {
@@ -97,10 +97,18 @@ static void id_random(unsigned char out[16])
     used += 16;
 }
 
-void rn_id_new(const char *prefix, char *buf, size_t cap)
+void rn_id_at(const char *prefix, long long at_ms, char *buf, size_t cap)
 {
-    unsigned long long ms = (unsigned long long)rn_now_ms();
-    char body[27];
+    unsigned long long ms = at_ms > 0 ? (unsigned long long)at_ms : 0;
+    size_t plen = strlen(prefix);
+    char id[128];
+    if (cap == 0)
+        return;
+    if (plen > sizeof id - 28)
+        plen = sizeof id - 28;
+    memcpy(id, prefix, plen);
+    id[plen] = '_';
+    char *body = id + plen + 1;
     for (int i = 9; i >= 0; i--) {
         body[i] = CROCKFORD[ms & 31];
         ms >>= 5;
@@ -109,8 +117,16 @@ void rn_id_new(const char *prefix, char *buf, size_t cap)
     id_random(rnd);
     for (int i = 0; i < 16; i++)
         body[10 + i] = CROCKFORD[rnd[i] & 31];
-    body[26] = '\0';
-    snprintf(buf, cap, "%s_%s", prefix, body);
+    size_t len = plen + 27;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(buf, id, len);
+    buf[len] = '\0';
+}
+
+void rn_id_new(const char *prefix, char *buf, size_t cap)
+{
+    rn_id_at(prefix, rn_now_ms(), buf, cap);
 }
 
 bool rn_id_valid(const char *prefix, const char *s)

@@ -21,6 +21,8 @@ int rn_date_parse(const char *s, int *year, int *month, int *day);
 /* A new id: prefix + "_" + 10 chars of millisecond time + 16 random chars, in
  * lower-case Crockford base32, so ids sort by creation time. buf >= 48. */
 void rn_id_new(const char *prefix, char *buf, size_t cap);
+/* The same with the time part taken from at_ms (seeded history). */
+void rn_id_at(const char *prefix, long long at_ms, char *buf, size_t cap);
 /* True if s looks like an id of that prefix (right length and alphabet). */
 bool rn_id_valid(const char *prefix, const char *s);
 

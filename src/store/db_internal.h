@@ -101,6 +101,7 @@ typedef struct {
     uint64_t last_used;
     void *handle;
     bool prepared;
+    bool params_in_order; /* SQLite: parameter i is named "$i" (bind by index) */
 } rn_dbi_cache_entry;
 
 typedef struct {

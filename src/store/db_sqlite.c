@@ -276,12 +276,25 @@ static sqlite3_stmt *lite_compile(lite_conn *c, const char *sql)
     return stmt;
 }
 
-/* The cached statement for sql, compiling and caching it on first use. */
-static sqlite3_stmt *lite_statement(lite_conn *c, const char *sql)
+/* True when parameter i of stmt is "$i" for every i. */
+static bool params_in_order(sqlite3_stmt *stmt)
+{
+    int count = sqlite3_bind_parameter_count(stmt);
+    for (int i = 1; i <= count; i++) {
+        char expected[16];
+        snprintf(expected, sizeof expected, "$%d", i);
+        if (strcmp(sqlite3_bind_parameter_name(stmt, i), expected) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* The cache entry of sql, compiling and caching it on first use. */
+static rn_dbi_cache_entry *lite_statement(lite_conn *c, const char *sql)
 {
     rn_dbi_cache_entry *hit = rn_dbi_cache_find(&c->cache, sql);
     if (hit)
-        return hit->handle;
+        return hit;
     sqlite3_stmt *stmt = lite_compile(c, sql);
     if (!stmt)
         return NULL;
@@ -293,7 +306,8 @@ static sqlite3_stmt *lite_statement(lite_conn *c, const char *sql)
         rn_dbi_set_error(&c->base, RN_DB_ERR_OTHER, "out of memory");
         return NULL;
     }
-    return stmt;
+    slot->params_in_order = params_in_order(stmt);
+    return slot;
 }
 
 static int bind_one(sqlite3_stmt *stmt, int index, const rn_param *p)
@@ -307,8 +321,10 @@ static int bind_one(sqlite3_stmt *stmt, int index, const rn_param *p)
     return sqlite3_bind_null(stmt, index);
 }
 
-static bool lite_bind(lite_conn *c, sqlite3_stmt *stmt, int nparams, const rn_param *params)
+static bool lite_bind(lite_conn *c, const rn_dbi_cache_entry *e, int nparams,
+                      const rn_param *params)
 {
+    sqlite3_stmt *stmt = e->handle;
     int expected = sqlite3_bind_parameter_count(stmt);
     if (nparams != expected) {
         rn_dbi_set_error(&c->base, RN_DB_ERR_OTHER,
@@ -317,8 +333,8 @@ static bool lite_bind(lite_conn *c, sqlite3_stmt *stmt, int nparams, const rn_pa
     }
     /* lite_compile made sure each parameter is named "$N", N in 1..count. */
     for (int index = 1; index <= nparams; index++) {
-        const char *name = sqlite3_bind_parameter_name(stmt, index);
-        int n = name ? atoi(name + 1) : 0;
+        const char *name = e->params_in_order ? NULL : sqlite3_bind_parameter_name(stmt, index);
+        int n = e->params_in_order ? index : name ? atoi(name + 1) : 0;
         int rc = n >= 1 && n <= nparams ? bind_one(stmt, index, &params[n - 1]) : SQLITE_RANGE;
         if (rc != SQLITE_OK) {
             lite_fail(c, rc);
@@ -333,10 +349,10 @@ static bool lite_bind(lite_conn *c, sqlite3_stmt *stmt, int nparams, const rn_pa
 static sqlite3_stmt *lite_ready(lite_conn *c, const char *sql, int nparams,
                                 const rn_param *params)
 {
-    sqlite3_stmt *stmt = lite_statement(c, sql);
-    if (!stmt || !lite_bind(c, stmt, nparams, params))
+    rn_dbi_cache_entry *e = lite_statement(c, sql);
+    if (!e || !lite_bind(c, e, nparams, params))
         return NULL;
-    return stmt;
+    return e->handle;
 }
 
 /* Releases the statement's locks and the caller's strings. */

@@ -263,6 +263,16 @@ static void ids_are_prefixed_sortable_and_valid(void **state)
     nanosleep(&ts, NULL);
     rn_id_new("ct", b, sizeof b);
     assert_true(strcmp(a, b) < 0);
+    /* rn_id_at: the time part is the given millisecond (Crockford base32). */
+    rn_id_at("msg", 1796282100123LL, a, sizeof a);
+    assert_int_equal(strlen(a), 4 + 26);
+    assert_memory_equal(a, "msg_01m8xc3acv", 14);
+    assert_true(rn_id_valid("msg", a));
+    rn_id_at("msg", 1796282100123LL, b, sizeof b);
+    assert_string_not_equal(a, b); /* same time, different random part */
+    char small[8];
+    rn_id_at("msg", 0, small, sizeof small);
+    assert_string_equal(small, "msg_000");
 }
 
 static void time_format_is_rfc3339_millis(void **state)
