@@ -47,6 +47,11 @@ mint_rps=$LAST_RPS; mint_p50=$LAST_P50; mint_p99=$LAST_P99; mint_errors=$LAST_ER
 echo "ratio mint/nginx: $(ratio "$mint_rps" "$base_rps")   (target >= 0.40)"
 echo "mint p50: $mint_p50 ms, p99: $mint_p99 ms   (target p99 < 5 ms)"
 echo "server RSS after run: $(rss_mb "$RN_PID") MB"
+# The arithmetic floor: Ed25519 signatures one core makes per second.
+cc -O2 -o "$BENCH_TMP/sign_rate" "$BENCH_ROOT/bench/tools/sign_rate.c" -lsodium
+read -r sign_us sign_rate < <("$BENCH_TMP/sign_rate")
+echo "Ed25519 alone: $sign_us us per signature = $sign_rate signatures/s per core;" \
+     "0.4 x nginx would be $(awk -v b="$base_rps" 'BEGIN { printf "%.0f", 0.4 * b }') mints/s"
 if [ "$mint_errors" != 0 ]; then
   echo "bench: $mint_errors mint requests failed (non-2xx or socket errors)" >&2
   exit 1
