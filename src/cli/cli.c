@@ -137,6 +137,24 @@ static int tenant_id_of(cli_ctx *c, const char *slug, char *id, size_t cap)
     return 0;
 }
 
+/* The start every per-tenant command shares: parses its options, opens the
+ * store and resolves --tenant into tid. Returns -1 to go on (the caller
+ * then owns c and ctx_closes it), or the exit code to return at once. */
+static int tenant_cmd_open(int argc, char **argv, const char *name, const rn_cli_option *opts,
+                           rn_cli_args *a, cli_ctx *c, char tid[48])
+{
+    int p = rn_cli_parse(argc, argv, name, opts, a);
+    if (p != 0)
+        return p > 0 ? 0 : EXIT_USAGE;
+    if (ctx_open(c) != 0)
+        return EXIT_STORE;
+    int code = tenant_id_of(c, rn_cli_get(a, opts, "tenant"), tid, 48);
+    if (code == 0)
+        return -1;
+    ctx_close(c);
+    return code;
+}
+
 /* ---- serve and migrate ------------------------------------------------- */
 
 static int cmd_serve(int argc, char **argv)
@@ -287,18 +305,14 @@ static int cmd_tenant_widget_key(int argc, char **argv)
 {
     static const rn_cli_option opts[] = {{"tenant", false, true, "tenant slug"}, {0}};
     rn_cli_args a;
-    int p = rn_cli_parse(argc, argv, "tenant widget-key", opts, &a);
-    if (p != 0)
-        return p > 0 ? 0 : EXIT_USAGE;
     cli_ctx c;
-    if (ctx_open(&c) != 0)
-        return EXIT_STORE;
     char tid[48];
+    int code = tenant_cmd_open(argc, argv, "tenant widget-key", opts, &a, &c, tid);
+    if (code >= 0)
+        return code;
     json_t *w = NULL;
     rn_actor who = {.actor = "cli"};
-    int code = tenant_id_of(&c, rn_cli_get(&a, opts, "tenant"), tid, sizeof tid);
-    if (code == 0)
-        code = report(rn_widget_key_ensure(c.db, tid, &who, &w), "create the widget key", NULL);
+    code = report(rn_widget_key_ensure(c.db, tid, &who, &w), "create the widget key", NULL);
     if (code == 0 && a.json)
         print_json(w);
     else if (code == 0)
@@ -320,20 +334,17 @@ static int cmd_staff_add(int argc, char **argv)
                                          {"password", false, false, "dashboard password"},
                                          {0}};
     rn_cli_args a;
-    int p = rn_cli_parse(argc, argv, "staff add", opts, &a);
-    if (p != 0)
-        return p > 0 ? 0 : EXIT_USAGE;
     cli_ctx c;
-    if (ctx_open(&c) != 0)
-        return EXIT_STORE;
-    char tid[48], why[160] = "";
+    char tid[48];
+    int code = tenant_cmd_open(argc, argv, "staff add", opts, &a, &c, tid);
+    if (code >= 0)
+        return code;
+    char why[160] = "";
     json_t *s = NULL;
-    int code = tenant_id_of(&c, rn_cli_get(&a, opts, "tenant"), tid, sizeof tid);
     const char *username = rn_cli_get(&a, opts, "username");
-    if (code == 0)
-        code = report(rn_staff_add(c.db, tid, username, rn_cli_get(&a, opts, "role"),
-                                   rn_cli_get(&a, opts, "display-name"), &s, why, sizeof why),
-                      "add the staff member", why);
+    code = report(rn_staff_add(c.db, tid, username, rn_cli_get(&a, opts, "role"),
+                               rn_cli_get(&a, opts, "display-name"), &s, why, sizeof why),
+                  "add the staff member", why);
     const char *password = rn_cli_get(&a, opts, "password");
     if (code == 0 && password)
         code = report(rn_staff_set_password(c.db, tid, username, password), "set the password",
@@ -352,17 +363,13 @@ static int cmd_staff_list(int argc, char **argv)
 {
     static const rn_cli_option opts[] = {{"tenant", false, true, "tenant slug"}, {0}};
     rn_cli_args a;
-    int p = rn_cli_parse(argc, argv, "staff list", opts, &a);
-    if (p != 0)
-        return p > 0 ? 0 : EXIT_USAGE;
     cli_ctx c;
-    if (ctx_open(&c) != 0)
-        return EXIT_STORE;
     char tid[48];
+    int code = tenant_cmd_open(argc, argv, "staff list", opts, &a, &c, tid);
+    if (code >= 0)
+        return code;
     json_t *list = NULL;
-    int code = tenant_id_of(&c, rn_cli_get(&a, opts, "tenant"), tid, sizeof tid);
-    if (code == 0)
-        code = report(rn_staff_list(c.db, tid, &list), "list staff", NULL);
+    code = report(rn_staff_list(c.db, tid, &list), "list staff", NULL);
     if (code == 0 && a.json) {
         print_json(list);
     } else if (code == 0) {
@@ -385,18 +392,14 @@ static int cmd_staff_disable(int argc, char **argv)
                                          {"username", false, true, "login name"},
                                          {0}};
     rn_cli_args a;
-    int p = rn_cli_parse(argc, argv, "staff disable", opts, &a);
-    if (p != 0)
-        return p > 0 ? 0 : EXIT_USAGE;
     cli_ctx c;
-    if (ctx_open(&c) != 0)
-        return EXIT_STORE;
     char tid[48];
+    int code = tenant_cmd_open(argc, argv, "staff disable", opts, &a, &c, tid);
+    if (code >= 0)
+        return code;
     const char *username = rn_cli_get(&a, opts, "username");
-    int code = tenant_id_of(&c, rn_cli_get(&a, opts, "tenant"), tid, sizeof tid);
-    if (code == 0)
-        code = report(rn_staff_disable(c.db, tid, username), "disable the staff member",
-                      "no such staff member");
+    code = report(rn_staff_disable(c.db, tid, username), "disable the staff member",
+                  "no such staff member");
     if (code == 0)
         printf(a.json ? "{\"username\": \"%s\", \"status\": \"disabled\"}\n" : "disabled %s\n",
                username);
@@ -468,17 +471,13 @@ static int cmd_key_list(int argc, char **argv)
 {
     static const rn_cli_option opts[] = {{"tenant", false, true, "tenant slug"}, {0}};
     rn_cli_args a;
-    int p = rn_cli_parse(argc, argv, "key list", opts, &a);
-    if (p != 0)
-        return p > 0 ? 0 : EXIT_USAGE;
     cli_ctx c;
-    if (ctx_open(&c) != 0)
-        return EXIT_STORE;
     char tid[48];
+    int code = tenant_cmd_open(argc, argv, "key list", opts, &a, &c, tid);
+    if (code >= 0)
+        return code;
     json_t *list = NULL;
-    int code = tenant_id_of(&c, rn_cli_get(&a, opts, "tenant"), tid, sizeof tid);
-    if (code == 0)
-        code = report(rn_key_list(c.db, tid, &list), "list keys", NULL);
+    code = report(rn_key_list(c.db, tid, &list), "list keys", NULL);
     if (code == 0 && a.json) {
         print_json(list);
     } else if (code == 0) {
@@ -502,21 +501,19 @@ static int cmd_key_change(int argc, char **argv, bool rotate)
                                          {"id", false, true, "key id (key_...)"},
                                          {0}};
     rn_cli_args a;
-    int p = rn_cli_parse(argc, argv, rotate ? "key rotate" : "key revoke", opts, &a);
-    if (p != 0)
-        return p > 0 ? 0 : EXIT_USAGE;
     cli_ctx c;
-    if (ctx_open(&c) != 0)
-        return EXIT_STORE;
     char tid[48];
+    const char *name = rotate ? "key rotate" : "key revoke";
+    int code = tenant_cmd_open(argc, argv, name, opts, &a, &c, tid);
+    if (code >= 0)
+        return code;
     json_t *k = NULL;
     rn_actor who = {.actor = "cli"};
     const char *id = rn_cli_get(&a, opts, "id");
-    int code = tenant_id_of(&c, rn_cli_get(&a, opts, "tenant"), tid, sizeof tid);
-    if (code == 0 && rotate)
+    if (rotate)
         code = report(rn_key_rotate(c.db, c.app.key_pepper, tid, id, &who, &k), "rotate the key",
                       "no such active key");
-    else if (code == 0)
+    else
         code = report(rn_key_revoke(c.db, tid, id, &who, &k), "revoke the key", "no such key");
     if (code == 0)
         print_key(k, a.json, rotate ? "rotated" : "revoked");
