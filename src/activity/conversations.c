@@ -310,12 +310,7 @@ static int insert_message(rn_act *a, act_conv *c, const char *direction, const c
                           const char *text, long long at, char *id_out)
 {
     act_id("msg", at, id_out, ACT_ID_CAP);
-    long long n = rn_db_exec(a->db,
-                             "INSERT INTO messages (tenant_id, conversation_id, id, direction,"
-                             " sender_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                             RN_PARAMS(RN_T(a->tenant_id), RN_T(c->id), RN_T(id_out),
-                                       RN_T(direction), RN_T(sender), RN_T(text), RN_I(at)));
-    if (n != 1)
+    if (act_msg_add(a, c->id, id_out, direction, sender, text, at) != 0)
         return -1;
     c->last_message_at = c->updated_at = at > c->last_message_at ? at : c->last_message_at;
     c->dirty = true;

@@ -72,6 +72,17 @@ typedef struct {
     bool is_new, dirty;
 } act_conv;
 
+/* A message row waiting to be written (messages.c). direction is one of
+ * the static strings "inbound" / "outbound". */
+#define ACT_MSG_BATCH 64
+typedef struct {
+    char conversation_id[ACT_ID_CAP];
+    char id[ACT_ID_CAP];
+    const char *direction;
+    char *sender_id, *body;
+    long long at;
+} act_msg;
+
 struct rn_act {
     rn_db *db;
     char tenant_id[ACT_ID_CAP];
@@ -88,11 +99,21 @@ struct rn_act {
     /* pending rollups */
     act_delta *deltas;
     size_t ndeltas, deltas_cap;
+    /* message rows not written yet: at most ACT_MSG_BATCH */
+    act_msg *msgs;
+    size_t nmsgs;
     /* active agents already checked in this unit */
     char (*agents)[ACT_ID_CAP];
     size_t nagents, agents_cap;
 };
 
+/* Queues a message row; writes the queue when it is full. 0 or -1. */
+int act_msg_add(rn_act *a, const char *conversation_id, const char *id, const char *direction,
+                const char *sender_id, const char *body, long long at);
+/* Writes the queued message rows. 0 or -1 (the unit must then roll back). */
+int act_msgs_flush(rn_act *a);
+/* Drops the queued rows unwritten (rollback). */
+void act_msgs_clear(rn_act *a);
 /* A new id "prefix_" + 10 base32 characters of `at` + 16 random ones. */
 void act_id(const char *prefix, long long at, char *buf, size_t cap);
 /* Adds n to figure `field` of the tenant row (agent NULL) or an agent row of

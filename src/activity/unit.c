@@ -80,6 +80,8 @@ long rn_act_operations(const rn_act *a)
 static void unit_free(rn_act *a)
 {
     act_conv_clear(a);
+    act_msgs_clear(a);
+    free(a->msgs);
     free(a->slots);
     free(a->vslots);
     free(a->order);
@@ -91,7 +93,7 @@ static void unit_free(rn_act *a)
 int rn_act_commit(rn_act *a)
 {
     int rc = 0;
-    if (act_conv_flush(a) != 0 || act_rollups_flush(a) != 0) {
+    if (act_msgs_flush(a) != 0 || act_conv_flush(a) != 0 || act_rollups_flush(a) != 0) {
         rn_db_rollback(a->db);
         rc = -1;
     } else if (rn_db_commit(a->db) != 0) {

@@ -494,6 +494,49 @@ static void batched_unit_and_lists(void **state)
     json_decref(items);
 }
 
+/* n visitor messages "m0".."m<n-1>" in one conversation, a millisecond apart. */
+static void visitor_says(rn_act *a, int n, char cnv[48])
+{
+    char text[16];
+    for (int i = 0; i < n; i++) {
+        snprintf(text, sizeof text, "m%d", i);
+        assert_int_equal(rn_act_visitor_message(a, "vis_q", NULL, NULL, text, MAR8 + i, cnv,
+                                                NULL),
+                         0);
+    }
+}
+
+/* Message rows are queued in the unit and written ACT_MSG_BATCH at a time:
+ * a rollback drops every one (written or queued), a commit keeps every one
+ * with its own text and order. */
+static void message_rows_follow_the_unit(void **state)
+{
+    NEED_STORE(state);
+    const char *count_sql = "SELECT COUNT(*) FROM messages WHERE tenant_id = $1";
+    char cnv[48], text[16];
+    rn_act *a = begin(f);
+    visitor_says(a, 70, cnv);
+    rn_act_rollback(a);
+    assert_int_equal(count_where(f, count_sql), 0);
+    a = begin(f);
+    visitor_says(a, 130, cnv);
+    commit(a);
+    assert_int_equal(count_where(f, count_sql), 130);
+    assert_int_equal(count_where(f, "SELECT COUNT(DISTINCT id) FROM messages WHERE tenant_id = $1"),
+                     130);
+    json_t *items = NULL;
+    char next[48];
+    assert_int_equal(rn_activity_messages_list(f->db, f->tenant, cnv, 100, NULL, &items, next), 0);
+    assert_int_equal(json_array_size(items), 100);
+    for (int i = 0; i < 100; i++) {
+        snprintf(text, sizeof text, "m%d", i);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(items, i), "text")),
+                            text);
+    }
+    json_decref(items);
+    assert_int_equal(tday(f, "2026-03-08", "messages_inbound"), 130);
+}
+
 static void contact_hook_counts_on_local_day(void **state)
 {
     NEED_STORE(state);
@@ -514,6 +557,7 @@ int main(void)
         cmocka_unit_test_setup(tickets_count_their_first_resolution, fresh),
         cmocka_unit_test_setup(foreign_ids_and_rollback, fresh),
         cmocka_unit_test_setup(batched_unit_and_lists, fresh),
+        cmocka_unit_test_setup(message_rows_follow_the_unit, fresh),
         cmocka_unit_test_setup(contact_hook_counts_on_local_day, fresh),
     };
     int failed = cmocka_run_group_tests_name("activity on SQLite", cases, setup_sqlite, teardown);
