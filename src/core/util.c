@@ -30,17 +30,19 @@ long long rn_mono_ms(void)
  * calendar part is worked out once per second and thread. */
 void rn_time_format(long long ms, char *buf, size_t cap)
 {
-    static _Thread_local long long cached_secs = -1;
+    static _Thread_local bool cached_valid;
+    static _Thread_local long long cached_secs;
     static _Thread_local char cached[64]; /* "YYYY-MM-DDTHH:MM:SS." */
     long long secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
     int millis = (int)(ms - secs * 1000);
-    if (secs != cached_secs) {
+    if (!cached_valid || secs != cached_secs) {
         time_t t = (time_t)secs;
         struct tm tm;
         gmtime_r(&t, &tm);
         snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
         cached_secs = secs;
+        cached_valid = true;
     }
     char out[72];
     size_t n = strlen(cached);

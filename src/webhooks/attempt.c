@@ -27,8 +27,8 @@ int wh_attempt_send(void *curl, const wh_target *t, int allow_private, long time
     snprintf(h_time, sizeof h_time, "X-Ringnity-Timestamp: %lld", ts);
     snprintf(h_sig, sizeof h_sig, "X-Ringnity-Signature: %s", sig);
     const char *const headers[] = {h_event, h_delivery, h_time, h_sig, NULL};
-    return rn_webhook_send(curl, t->url, allow_private, t->payload, len, headers, timeout_ms,
-                           res);
+    return rn_webhook_send_as(t->tenant_id, curl, t->url, allow_private, t->payload, len, headers,
+                              timeout_ms, res);
 }
 
 /* ---- text --------------------------------------------------------------- */

@@ -97,9 +97,22 @@ static const char *verdict_issue(rn_url_verdict v)
         return "unresolvable_host";
     case RN_URL_DNS_TIMEOUT:
         return "dns_timeout";
+    case RN_URL_DNS_BUSY:
+        return "dns_busy";
     default:
         return "invalid_url";
     }
+}
+
+/* A create or PATCH waits for its name lookup on a request thread, which
+ * serves other connections too: it waits at most this long, or the
+ * delivery timeout if that is shorter. */
+#define CHECK_DNS_MAX_MS 2000
+
+static long check_timeout_ms(const rn_req *r)
+{
+    long t = (long)r->app->cfg.webhook_timeout_ms;
+    return t < CHECK_DNS_MAX_MS ? t : CHECK_DNS_MAX_MS;
 }
 
 static const char *check_url(rn_req *r, json_t *v, checks *c)
@@ -111,8 +124,8 @@ static const char *check_url(rn_req *r, json_t *v, checks *c)
     const char *url = json_string_value(v);
     rn_url_verdict verdict = RN_URL_INVALID;
     if (strlen(url) <= RN_URL_MAX_LEN && !rn_has_control(url, false))
-        verdict = rn_url_check(url, r->app->cfg.webhook_allow_private,
-                               (long)r->app->cfg.webhook_timeout_ms, NULL, 0);
+        verdict = rn_url_check_as(r->who.tenant_id, url, r->app->cfg.webhook_allow_private,
+                                  check_timeout_ms(r), NULL, 0);
     if (verdict == RN_URL_OK)
         return url;
     c->verdict = verdict;

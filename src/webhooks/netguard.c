@@ -25,6 +25,9 @@
 
 /* Longest DNS name (253) plus the brackets of an IPv6 literal and a dot. */
 #define NETGUARD_HOST_MAX 260
+#define NETGUARD_OWNER_MAX 64 /* a tenant id, cut to fit */
+/* getaddrinfo on a thread of its own needs little stack; not glibc's 8 MiB. */
+#define NETGUARD_LOOKUP_STACK (512 * 1024)
 
 typedef struct {
     uint32_t net;
@@ -301,10 +304,62 @@ typedef struct {
     struct addrinfo hints;
     char host[NETGUARD_HOST_MAX];
     char port[8];
+    char owner[NETGUARD_OWNER_MAX]; /* "" when charged to no one */
 } netguard_lookup;
 
 static _Atomic(rn_getaddrinfo_fn) netguard_resolver;
 static atomic_int netguard_in_flight;
+
+/* Lookups in flight per owner: an owner has a slot while it has any. */
+typedef struct {
+    char owner[NETGUARD_OWNER_MAX];
+    int n;
+} netguard_owner_slot;
+
+static pthread_mutex_t netguard_owners_lock = PTHREAD_MUTEX_INITIALIZER;
+static netguard_owner_slot netguard_owners[RN_URL_DNS_MAX_IN_FLIGHT];
+
+/* Charges one lookup to owner: 0, or -1 when it has its share in flight. */
+static int netguard_owner_take(const char *owner)
+{
+    if (!owner[0])
+        return 0;
+    pthread_mutex_lock(&netguard_owners_lock);
+    netguard_owner_slot *mine = NULL, *empty = NULL;
+    for (int i = 0; i < RN_URL_DNS_MAX_IN_FLIGHT && !mine; i++) {
+        netguard_owner_slot *s = &netguard_owners[i];
+        if (s->n > 0 && strcmp(s->owner, owner) == 0)
+            mine = s;
+        else if (s->n == 0 && !empty)
+            empty = s;
+    }
+    int rc = -1;
+    if (!mine && empty) {
+        mine = empty;
+        snprintf(mine->owner, sizeof mine->owner, "%s", owner);
+    }
+    if (mine && mine->n < RN_URL_DNS_MAX_PER_OWNER) {
+        mine->n++;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&netguard_owners_lock);
+    return rc;
+}
+
+static void netguard_owner_give(const char *owner)
+{
+    if (!owner[0])
+        return;
+    pthread_mutex_lock(&netguard_owners_lock);
+    for (int i = 0; i < RN_URL_DNS_MAX_IN_FLIGHT; i++) {
+        netguard_owner_slot *s = &netguard_owners[i];
+        if (s->n > 0 && strcmp(s->owner, owner) == 0) {
+            s->n--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&netguard_owners_lock);
+}
 
 void rn_netguard_set_resolver(rn_getaddrinfo_fn fn)
 {
@@ -336,14 +391,17 @@ static void *netguard_lookup_main(void *arg)
     job->done = 1;
     int abandoned = job->abandoned;
     pthread_cond_signal(&job->finished);
+    char owner[NETGUARD_OWNER_MAX];
+    memcpy(owner, job->owner, sizeof owner);
     pthread_mutex_unlock(&job->lock);
     if (abandoned)
         netguard_lookup_free(job);
+    netguard_owner_give(owner);
     atomic_fetch_sub(&netguard_in_flight, 1);
     return NULL;
 }
 
-static netguard_lookup *netguard_lookup_new(const netguard_parts *parts,
+static netguard_lookup *netguard_lookup_new(const char *owner, const netguard_parts *parts,
                                             const struct addrinfo *hints)
 {
     netguard_lookup *job = calloc(1, sizeof *job);
@@ -360,23 +418,31 @@ static netguard_lookup *netguard_lookup_new(const netguard_parts *parts,
     job->hints = *hints;
     memcpy(job->host, parts->host, sizeof job->host);
     memcpy(job->port, parts->port, sizeof job->port);
+    snprintf(job->owner, sizeof job->owner, "%s", owner ? owner : "");
     return job;
 }
 
-/* Starts the lookup thread: 0, or -1 with nothing started. */
+/* Starts the lookup thread: 0, or -1 with nothing started (no share left,
+ * overall or for the job's owner, or no thread). */
 static int netguard_lookup_start(netguard_lookup *job)
 {
     if (atomic_fetch_add(&netguard_in_flight, 1) >= RN_URL_DNS_MAX_IN_FLIGHT) {
         atomic_fetch_sub(&netguard_in_flight, 1);
         return -1;
     }
+    if (netguard_owner_take(job->owner) != 0) {
+        atomic_fetch_sub(&netguard_in_flight, 1);
+        return -1;
+    }
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, NETGUARD_LOOKUP_STACK);
     pthread_t thread;
     int rc = pthread_create(&thread, &attr, netguard_lookup_main, job);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
+        netguard_owner_give(job->owner);
         atomic_fetch_sub(&netguard_in_flight, 1);
         return -1;
     }
@@ -414,16 +480,16 @@ static int netguard_lookup_wait(netguard_lookup *job, long timeout_ms)
 
 /* getaddrinfo for a name, bounded by timeout_ms. On RN_URL_OK *list is
  * the caller's (freeaddrinfo). */
-static rn_url_verdict netguard_lookup_name(const netguard_parts *parts,
+static rn_url_verdict netguard_lookup_name(const char *owner, const netguard_parts *parts,
                                            const struct addrinfo *hints, long timeout_ms,
                                            struct addrinfo **list)
 {
-    netguard_lookup *job = netguard_lookup_new(parts, hints);
+    netguard_lookup *job = netguard_lookup_new(owner, parts, hints);
     if (job == NULL)
         return RN_URL_UNRESOLVABLE;
     if (netguard_lookup_start(job) != 0) {
         netguard_lookup_free(job);
-        return RN_URL_DNS_TIMEOUT;
+        return RN_URL_DNS_BUSY;
     }
     if (!netguard_lookup_wait(job, timeout_ms))
         return RN_URL_DNS_TIMEOUT;
@@ -435,8 +501,8 @@ static rn_url_verdict netguard_lookup_name(const netguard_parts *parts,
 }
 
 /* A numeric host needs no lookup (and no thread); a name gets a bounded one. */
-static rn_url_verdict netguard_addresses(const netguard_parts *parts, long timeout_ms,
-                                         struct addrinfo **list)
+static rn_url_verdict netguard_addresses(const char *owner, const netguard_parts *parts,
+                                         long timeout_ms, struct addrinfo **list)
 {
     struct addrinfo hints = {0};
     hints.ai_family = AF_UNSPEC;
@@ -451,14 +517,14 @@ static rn_url_verdict netguard_addresses(const netguard_parts *parts, long timeo
     if (rc != EAI_NONAME || parts->v6_literal)
         return RN_URL_UNRESOLVABLE;
     hints.ai_flags = AI_NUMERICSERV;
-    return netguard_lookup_name(parts, &hints, timeout_ms, list);
+    return netguard_lookup_name(owner, parts, &hints, timeout_ms, list);
 }
 
-static rn_url_verdict netguard_resolve(const netguard_parts *parts, int allow_private,
-                                       long timeout_ms, rn_url_target *out)
+static rn_url_verdict netguard_resolve(const char *owner, const netguard_parts *parts,
+                                       int allow_private, long timeout_ms, rn_url_target *out)
 {
     struct addrinfo *list = NULL;
-    rn_url_verdict v = netguard_addresses(parts, timeout_ms, &list);
+    rn_url_verdict v = netguard_addresses(owner, parts, timeout_ms, &list);
     if (v != RN_URL_OK)
         return v;
 
@@ -478,6 +544,12 @@ static rn_url_verdict netguard_resolve(const netguard_parts *parts, int allow_pr
 rn_url_verdict rn_url_resolve(const char *url, int allow_private, long timeout_ms,
                               rn_url_target *out)
 {
+    return rn_url_resolve_as(NULL, url, allow_private, timeout_ms, out);
+}
+
+rn_url_verdict rn_url_resolve_as(const char *owner, const char *url, int allow_private,
+                                 long timeout_ms, rn_url_target *out)
+{
     if (url == NULL)
         return RN_URL_INVALID;
     CURLU *u = curl_url();
@@ -492,14 +564,20 @@ rn_url_verdict rn_url_resolve(const char *url, int allow_private, long timeout_m
         return RN_URL_PRIVATE_ADDRESS;
     if (timeout_ms <= 0)
         timeout_ms = RN_URL_DNS_DEFAULT_TIMEOUT_MS;
-    return netguard_resolve(&parts, allow_private, timeout_ms, out);
+    return netguard_resolve(owner, &parts, allow_private, timeout_ms, out);
 }
 
 rn_url_verdict rn_url_check(const char *url, int allow_private, long timeout_ms, char *pin,
                             size_t pincap)
 {
+    return rn_url_check_as(NULL, url, allow_private, timeout_ms, pin, pincap);
+}
+
+rn_url_verdict rn_url_check_as(const char *owner, const char *url, int allow_private,
+                               long timeout_ms, char *pin, size_t pincap)
+{
     rn_url_target target;
-    rn_url_verdict v = rn_url_resolve(url, allow_private, timeout_ms, &target);
+    rn_url_verdict v = rn_url_resolve_as(owner, url, allow_private, timeout_ms, &target);
     if (v != RN_URL_OK || pin == NULL)
         return v;
     size_t len = strlen(target.pin);
@@ -524,6 +602,8 @@ const char *rn_url_verdict_text(rn_url_verdict v)
         return "host name does not resolve";
     case RN_URL_DNS_TIMEOUT:
         return "dns timeout";
+    case RN_URL_DNS_BUSY:
+        return "too many dns lookups in progress";
     }
     return "invalid URL";
 }

@@ -29,7 +29,8 @@ typedef enum {
     RN_URL_SCHEME_NOT_ALLOWED,
     RN_URL_PRIVATE_ADDRESS,
     RN_URL_UNRESOLVABLE,
-    RN_URL_DNS_TIMEOUT
+    RN_URL_DNS_TIMEOUT,
+    RN_URL_DNS_BUSY /* too many lookups in flight (overall or for this owner) */
 } rn_url_verdict;
 
 /* Longest URL accepted; longer ones are RN_URL_INVALID. */
@@ -41,10 +42,13 @@ typedef enum {
 /* Lookup budget when the caller passes timeout_ms <= 0. */
 #define RN_URL_DNS_DEFAULT_TIMEOUT_MS 10000L
 
-/* Name lookups running at once (including those given up on). Beyond this
- * a lookup is not started and the verdict is RN_URL_DNS_TIMEOUT at once:
- * the resolver is already failing to answer, and threads must not pile up. */
-#define RN_URL_DNS_MAX_IN_FLIGHT 64
+/* Name lookups running at once (including those given up on), overall and
+ * per owner (a tenant). Beyond either, a lookup is not started and the
+ * verdict is RN_URL_DNS_BUSY at once: threads must not pile up, and one
+ * tenant whose names never answer must not use up the lookups of all the
+ * others. */
+#define RN_URL_DNS_MAX_IN_FLIGHT 256
+#define RN_URL_DNS_MAX_PER_OWNER 8
 
 /*
  * Returns 1 if the address is not publicly routable, 0 if it is.
@@ -100,6 +104,13 @@ rn_url_verdict rn_url_resolve(const char *url, int allow_private, long timeout_m
  */
 rn_url_verdict rn_url_check(const char *url, int allow_private, long timeout_ms, char *pin,
                             size_t pincap);
+
+/* The same, with a lookup charged to `owner` (a tenant id; NULL charges no
+ * one and only counts against the overall limit). */
+rn_url_verdict rn_url_resolve_as(const char *owner, const char *url, int allow_private,
+                                 long timeout_ms, rn_url_target *out);
+rn_url_verdict rn_url_check_as(const char *owner, const char *url, int allow_private,
+                               long timeout_ms, char *pin, size_t pincap);
 
 /* getaddrinfo's signature. On success *res must be freeable by freeaddrinfo. */
 typedef int (*rn_getaddrinfo_fn)(const char *host, const char *port,

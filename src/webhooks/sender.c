@@ -37,6 +37,7 @@
 #define SENDER_RETRY_AFTER_MAX 2147483647L
 
 typedef struct {
+    const char *owner; /* the tenant the name lookup is charged to, or NULL */
     const char *url;
     int allow_private;
     const char *body;
@@ -356,7 +357,8 @@ cleanup:
 static int sender_check(sender_request *req, long started, rn_url_target *target,
                         rn_send_result *out)
 {
-    rn_url_verdict verdict = rn_url_resolve(req->url, req->allow_private, req->timeout_ms, target);
+    rn_url_verdict verdict =
+        rn_url_resolve_as(req->owner, req->url, req->allow_private, req->timeout_ms, target);
     if (verdict == RN_URL_DNS_TIMEOUT) {
         snprintf(out->error, sizeof out->error, "dns timeout after %ld ms", req->timeout_ms);
         return -1;
@@ -396,7 +398,16 @@ static int sender_attempt(void *curl, sender_request *req, long started, rn_send
 int rn_webhook_send(void *curl, const char *url, int allow_private, const char *body, size_t len,
                     const char *const *extra_headers, long timeout_ms, rn_send_result *out)
 {
+    return rn_webhook_send_as(NULL, curl, url, allow_private, body, len, extra_headers,
+                              timeout_ms, out);
+}
+
+int rn_webhook_send_as(const char *owner, void *curl, const char *url, int allow_private,
+                       const char *body, size_t len, const char *const *extra_headers,
+                       long timeout_ms, rn_send_result *out)
+{
     sender_request req = {
+        .owner = owner,
         .url = url,
         .allow_private = allow_private,
         .body = body,

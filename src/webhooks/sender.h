@@ -58,6 +58,12 @@ typedef struct {
  */
 int rn_webhook_send(void *curl, const char *url, int allow_private, const char *body, size_t len,
                     const char *const *extra_headers, long timeout_ms, rn_send_result *out);
+/* The same with the name lookup charged to owner (a tenant id), so one
+ * tenant's unanswered names cannot use up every tenant's lookups
+ * (RN_URL_DNS_MAX_PER_OWNER in netguard.h). */
+int rn_webhook_send_as(const char *owner, void *curl, const char *url, int allow_private,
+                       const char *body, size_t len, const char *const *extra_headers,
+                       long timeout_ms, rn_send_result *out);
 
 /* Frees out->body and sets it to NULL. Safe on NULL and on a freed result. */
 void rn_send_result_free(rn_send_result *r);

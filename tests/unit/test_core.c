@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,9 +276,21 @@ static void ids_are_prefixed_sortable_and_valid(void **state)
     assert_string_equal(small, "msg_000");
 }
 
+/* The per-second cache starts empty on every thread: even the second
+ * before the epoch (its "seconds" value is -1) is formatted in full. */
+static void *format_minus_one(void *out)
+{
+    rn_time_format(-1, out, 32);
+    return NULL;
+}
+
 static void time_format_is_rfc3339_millis(void **state)
 {
     char buf[32];
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, format_minus_one, buf), 0);
+    pthread_join(t, NULL);
+    assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
     rn_time_format(1796282100123LL, buf, sizeof buf);
     assert_string_equal(buf, "2026-12-03T07:15:00.123Z");
     rn_time_format(0, buf, sizeof buf);

@@ -475,6 +475,33 @@ static void test_hanging_lookup_is_bounded(void **state)
     fake_open_and_drain();
 }
 
+/* One owner (tenant) whose names never answer gets RN_URL_DNS_MAX_PER_OWNER
+ * lookups in flight, not the whole pool: another owner still resolves. */
+static void test_hung_lookups_are_capped_per_owner(void **state)
+{
+    (void)state;
+    fake_setup(1, 0, "93.184.215.14", NULL);
+    for (int i = 0; i < RN_URL_DNS_MAX_PER_OWNER; i++)
+        assert_int_equal(rn_url_check_as("ten_a", "https://slow.example/", 0, 1, NULL, 0),
+                         RN_URL_DNS_TIMEOUT);
+    long started = now_ms();
+    assert_int_equal(rn_url_check_as("ten_a", "https://slow.example/", 0, 5000, NULL, 0),
+                     RN_URL_DNS_BUSY);
+    assert_in_range(now_ms() - started, 0, 500);
+    assert_int_equal(rn_netguard_lookups_in_flight(), RN_URL_DNS_MAX_PER_OWNER);
+    /* another owner, and lookups charged to no one, still start */
+    assert_int_equal(rn_url_check_as("ten_b", "https://slow.example/", 0, 1, NULL, 0),
+                     RN_URL_DNS_TIMEOUT);
+    assert_int_equal(rn_url_check("https://slow.example/", 0, 1, NULL, 0), RN_URL_DNS_TIMEOUT);
+    assert_int_equal(rn_netguard_lookups_in_flight(), RN_URL_DNS_MAX_PER_OWNER + 2);
+    fake_open_and_drain();
+    /* once its lookups have returned, the owner resolves again */
+    fake_setup(0, 0, "93.184.215.14", NULL);
+    assert_int_equal(rn_url_check_as("ten_a", "https://slow.example/", 0, 1000, NULL, 0),
+                     RN_URL_OK);
+    fake_open_and_drain();
+}
+
 static void test_hung_lookups_are_capped(void **state)
 {
     (void)state;
@@ -488,8 +515,7 @@ static void test_hung_lookups_are_capped(void **state)
     assert_int_equal(rn_netguard_lookups_in_flight(), RN_URL_DNS_MAX_IN_FLIGHT);
     /* one more is refused without starting a lookup or waiting for one */
     long started = now_ms();
-    assert_int_equal(rn_url_check("https://slow.example/", 0, 5000, NULL, 0),
-                     RN_URL_DNS_TIMEOUT);
+    assert_int_equal(rn_url_check("https://slow.example/", 0, 5000, NULL, 0), RN_URL_DNS_BUSY);
     assert_in_range(now_ms() - started, 0, 500);
     assert_int_equal(fake_calls(), RN_URL_DNS_MAX_IN_FLIGHT);
     fake_open_and_drain();
@@ -527,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_url_resolve_fills_address),
         cmocka_unit_test(test_name_lookup_answers_are_judged),
         cmocka_unit_test(test_hanging_lookup_is_bounded),
+        cmocka_unit_test(test_hung_lookups_are_capped_per_owner),
         cmocka_unit_test(test_hung_lookups_are_capped),
         cmocka_unit_test(test_verdict_text),
     };
