@@ -34,6 +34,7 @@ e2e: build
 test: unit unit-asan e2e
 
 bench: build
+	@bash scripts/setup.sh --bench
 	@bash bench/run.sh
 
 clean:

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build, the tests and the benchmarks need.
+# Installs the Debian packages the build and the tests need; with --bench
+# also those of the benchmarks (wrk, and nginx for the static baseline).
 # Idempotent: does nothing when everything is already installed.
+#
+# The PostgreSQL server binaries are for the throwaway clusters the tests
+# start themselves, and nginx is run by the benchmarks with a config of
+# their own: installing them must not start the system-wide services, so
+# the install runs with a policy-rc.d that refuses service starts, as
+# Debian's container images do (Debian still enables them for the next boot).
 set -euo pipefail
 
 PACKAGES=(
@@ -9,8 +16,8 @@ PACKAGES=(
   libcurl4-openssl-dev libcmocka-dev libphonenumber-dev libyaml-dev
   postgresql postgresql-contrib postgresql-client sqlite3 curl
   nodejs npm
-  wrk nginx-light
 )
+[ "${1:-}" = --bench ] && PACKAGES+=(wrk nginx-light)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -28,5 +35,12 @@ echo "setup: installing ${list[*]}" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+DENY=/usr/sbin/policy-rc.d
+if [ ! -e "$DENY" ]; then
+  printf '#!/bin/sh\n# scripts/setup.sh: no service starts while it installs\nexit 101\n' |
+    $SUDO tee "$DENY" >/dev/null
+  $SUDO chmod 755 "$DENY"
+  trap '$SUDO rm -f "$DENY"' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${list[@]}" >/dev/null
