@@ -5,7 +5,9 @@
  * that finishes a delivery claims the same destination's next one in the
  * transaction that records the attempt (up to STREAK_MAX in a row, so busy
  * destinations cannot starve the others): the connection stays warm and
- * the order holds without a trip through the pump.
+ * the order holds without a trip through the pump. On PostgreSQL that one
+ * statement also returns the next delivery's data (see FINISH_OK_PG in
+ * queue.c): a delivery of a busy destination costs one round trip.
  *
  * The pump fans new events out, claims due deliveries for idle workers and
  * hands them over. Between rounds it waits BUSY_POLL_MS while there is
@@ -131,9 +133,7 @@ static void warn_store(const char *what, rn_db *db)
 static int record_direct(rn_dispatcher *d, rn_db *db, wh_finish_item *it)
 {
     for (int i = 0; i < FINISH_TRIES; i++) {
-        it->rc = wh_finish_and_next(db, it->job, it->send_ok, it->res, &d->policy, it->rnd,
-                                    it->out, it->lease_until, it->next, it->has_next);
-        if (it->rc >= 0)
+        if (wh_finish_one(db, &d->policy, it) >= 0)
             return it->rc;
         warn_store("record attempt", db);
         sleep_ms(100 << i);
@@ -195,8 +195,10 @@ static int job_send(worker_ctx *w, const wh_job *job, const wh_job_data *data,
     return rc;
 }
 
+/* next and next_data: see wh_finish_item. */
 static int job_record(rn_dispatcher *d, rn_db *db, const wh_job *job, bool ok,
-                      const rn_send_result *res, wh_outcome *out, wh_job *next, bool *has_next)
+                      const rn_send_result *res, wh_outcome *out, wh_job *next, bool *has_next,
+                      wh_job_data *next_data)
 {
     wh_finish_item it = {.job = job,
                          .send_ok = ok,
@@ -206,7 +208,8 @@ static int job_record(rn_dispatcher *d, rn_db *db, const wh_job *job, bool ok,
                          .next = is_stopping(d) ? NULL : next,
                          .has_next = has_next,
                          .out = out,
-                         .rc = -1};
+                         .rc = -1,
+                         .next_data = next_data};
     *has_next = false;
     return d->single_writer ? record_by_pump(d, &it) : record_direct(d, db, &it);
 }
@@ -229,29 +232,32 @@ static void job_report(const wh_job *job, const rn_send_result *res, const wh_ou
     json_decref(f);
 }
 
-/* Runs one job; fills `next` (and returns true) when the worker should go
- * on with the same destination's next delivery. */
-static bool job_run(worker_ctx *w, const wh_job *job, wh_job *next)
+/* Runs one job with its data (loaded here unless it came with the job;
+ * freed either way); fills `next` (and returns true) when the worker should
+ * go on with the same destination's next delivery, and next_data when that
+ * came loaded. */
+static bool job_run(worker_ctx *w, const wh_job *job, wh_job_data *data, wh_job *next,
+                    wh_job_data *next_data)
 {
     rn_dispatcher *d = w->d;
     rn_db *db = rn_pool_acquire(d->pool);
-    wh_job_data data;
-    int found = wh_job_load(db, job, &data);
+    int found = data->rows ? 0 : wh_job_load(db, job, data);
     bool has_next = false;
     if (found == 1)
         wh_abandon(db, job, d->node); /* single statement: no pump round needed */
     if (found != 0) {
         if (found < 0)
             warn_store("load delivery", db);
-        wh_job_data_free(&data);
+        wh_job_data_free(data);
         rn_pool_release(d->pool, db);
         return false;
     }
     rn_send_result res;
-    bool ok = job_send(w, job, &data, &res) == 0;
-    wh_job_data_free(&data);
+    bool ok = job_send(w, job, data, &res) == 0;
+    wh_job_data_free(data);
     wh_outcome out;
-    if (job_record(d, db, job, ok, &res, &out, next, &has_next) == 0 && out.attempt_id[0])
+    if (job_record(d, db, job, ok, &res, &out, next, &has_next, next_data) == 0 &&
+        out.attempt_id[0])
         job_report(job, &res, &out);
     rn_send_result_free(&res);
     rn_pool_release(d->pool, db);
@@ -287,17 +293,22 @@ static void *worker_main(void *arg)
     rn_dispatcher *d = arg;
     worker_ctx w = {.d = d, .curl = curl_easy_init()};
     wh_job job, next;
+    wh_job_data data = {0}, next_data = {0};
     while (worker_take(d, &job)) {
         int streak = 0;
-        while (job_run(&w, &job, &next)) {
+        while (job_run(&w, &job, &data, &next, &next_data)) {
             job = next;
+            data = next_data; /* moves the rows: next_data is empty again */
+            memset(&next_data, 0, sizeof next_data);
             if (is_stopping(d) || ++streak >= STREAK_MAX) {
+                wh_job_data_free(&data);
                 rn_db *db = rn_pool_acquire(d->pool);
                 wh_release(db, d->node, &job, 1);
                 rn_pool_release(d->pool, db);
                 break;
             }
         }
+        wh_job_data_free(&next_data); /* a next the worker did not take */
         worker_done(d);
     }
     if (w.curl)

@@ -278,8 +278,26 @@ int wh_fanout_run(rn_db *db, int limit)
     return n;
 }
 
+/* Whether any event waits to be fanned out: one cheap statement (the
+ * partial index of such events) instead of the four of an empty round
+ * (begin, lock, select, rollback), every BUSY_POLL_MS. 1, 0, or -1. */
+static int fanout_waiting(rn_db *db)
+{
+    /* The order is the index's: a scan of it, never of the whole table. */
+    rn_rows *rows = rn_db_query(
+        db, "SELECT 1 FROM events WHERE fanned_out = 0 ORDER BY tenant_id LIMIT 1", RN_NOPARAMS);
+    if (!rows)
+        return -1;
+    int n = rn_rows_count(rows);
+    rn_rows_free(rows);
+    return n > 0;
+}
+
 int wh_fanout(rn_db *db, int limit)
 {
+    int waiting = fanout_waiting(db);
+    if (waiting <= 0)
+        return waiting;
     if (rn_db_begin(db) != 0)
         return -1;
     if (!fanout_lock(db)) {
@@ -567,6 +585,7 @@ typedef struct {
     long long lease_until;
     wh_job *next; /* NULL: do not claim the next one */
     bool *has_next;
+    wh_job_data *next_data; /* NULL, or empty: filled when the next came loaded */
 } finish_next;
 
 /* The attempt's row and its consequences. *elect: the delivery is finished,
@@ -617,50 +636,125 @@ static int finish_elect(rn_db *db, const wh_job *job, const wh_policy *p, bool k
 /* PostgreSQL, a success (the common case): the attempt row, the delivery
  * and the failure count in one statement instead of a five-statement
  * transaction; each statement is a round trip, and round trips are most of
- * what a delivery costs there. Sub-statements share one snapshot, which is
- * all this needs. 0, 1 when the destination is gone, -1. */
+ * what a delivery costs there. Sub-statements share one snapshot.
+ *
+ * With $14 = 1 the same statement also elects the destination's next head
+ * (x), claims it for $12 when the destination is enabled, and returns what
+ * its attempt needs (the load of wh_job_load): one round trip per delivery
+ * of a busy destination instead of three. x reads d's output, so the old
+ * head has left 'pending' before x writes the new one and the unique index
+ * of heads never sees two. x only sees queued rows committed before the
+ * statement began; when it finds none, the caller elects after the commit
+ * as before (a fan-out that committed meanwhile may have found our head
+ * still pending and left the election to us). */
 #define FINISH_OK_PG                                                                          \
-    "WITH n AS (SELECT COALESCE(MAX(attempt), 0) + 1 AS attempt FROM webhook_attempts"          \
+    "WITH h AS (SELECT enabled, url, secret_sealed, old_secret_sealed, old_secret_until"       \
+    " FROM webhooks WHERE tenant_id = $1 AND id = $2),"                                        \
+    " n AS (SELECT COALESCE(MAX(attempt), 0) + 1 AS attempt FROM webhook_attempts"             \
     " WHERE tenant_id = $1 AND webhook_id = $2 AND event_id = $3),"                            \
     " a AS (INSERT INTO webhook_attempts (tenant_id, id, webhook_id, event_id, event_type,"    \
     " attempt, origin, status, response_status, duration_ms, error, response_body, created_at," \
     " next_attempt_at) SELECT $1, $4, $2, $3, $5, n.attempt, 'automatic', 'succeeded',"        \
     " CAST($6 AS INTEGER), CAST($7 AS BIGINT), NULL, CAST($8 AS TEXT), CAST($9 AS BIGINT),"   \
-    " NULL FROM n WHERE EXISTS (SELECT 1 FROM webhooks WHERE tenant_id = $1 AND id = $2)"      \
-    " RETURNING attempt),"                                                                     \
+    " NULL FROM n, h RETURNING attempt),"                                                      \
     " d AS (UPDATE webhook_deliveries SET status = 'succeeded', attempts = CAST($10 AS INTEGER)," \
     " next_attempt_at = NULL, claimed_by = NULL, claimed_until = NULL,"                        \
     " updated_at = CAST($9 AS BIGINT) WHERE tenant_id = $1 AND webhook_id = $2"                \
-    " AND event_id = $3 AND status = 'pending' AND claimed_by = $11 RETURNING 1),"             \
+    " AND event_id = $3 AND status = 'pending' AND claimed_by = $11 RETURNING 1 AS held),"     \
     " w AS (UPDATE webhooks SET consecutive_failures = 0 WHERE tenant_id = $1 AND id = $2"     \
-    " AND consecutive_failures <> 0 AND EXISTS (SELECT 1 FROM d) RETURNING 1)"                 \
-    " SELECT (SELECT attempt FROM a), (SELECT COUNT(*) FROM d),"                               \
-    " (SELECT enabled FROM webhooks WHERE tenant_id = $1 AND id = $2), (SELECT COUNT(*) FROM w)"
+    " AND consecutive_failures <> 0 AND EXISTS (SELECT 1 FROM d) RETURNING 1),"                \
+    " x AS (UPDATE webhook_deliveries q SET status = 'pending',"                               \
+    " next_attempt_at = CAST($9 AS BIGINT), updated_at = CAST($9 AS BIGINT),"                  \
+    " claimed_by = CASE WHEN h.enabled <> 0 THEN CAST($12 AS TEXT) END,"                       \
+    " claimed_until = CASE WHEN h.enabled <> 0 AND CAST($12 AS TEXT) IS NOT NULL"              \
+    " THEN CAST($13 AS BIGINT) END FROM d, h WHERE CAST($14 AS INTEGER) = 1"                   \
+    " AND q.tenant_id = $1 AND q.webhook_id = $2 AND q.status = 'queued'"                      \
+    " AND q.event_seq = (SELECT MIN(event_seq) FROM webhook_deliveries"                        \
+    " WHERE tenant_id = $1 AND webhook_id = $2 AND status = 'queued')"                         \
+    " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries WHERE tenant_id = $1"                   \
+    " AND webhook_id = $2 AND status = 'pending' AND event_id <> $3)"                          \
+    " RETURNING q.event_id, q.event_type, q.attempts)"                                         \
+    " SELECT (SELECT attempt FROM a), (SELECT COUNT(*) FROM d), (SELECT enabled FROM h),"      \
+    " (SELECT COUNT(*) FROM w), x.event_id, x.event_type, x.attempts, h.url, h.secret_sealed,"  \
+    " h.old_secret_sealed, h.old_secret_until, v.payload FROM (SELECT 1) AS one"               \
+    " LEFT JOIN x ON TRUE LEFT JOIN h ON x.event_id IS NOT NULL"                               \
+    " LEFT JOIN events v ON v.tenant_id = $1 AND v.id = x.event_id"
 
-static int finish_ok_pg(rn_db *db, const wh_job *job, const rn_send_result *res,
-                        const wh_policy *p, wh_outcome *out, bool *elect, bool *keep)
+/* Columns of FINISH_OK_PG's answer. */
+enum { OK_ATTEMPT, OK_HELD, OK_ENABLED, OK_RESET, OK_NEXT_EVENT, OK_NEXT_TYPE,
+       OK_NEXT_ATTEMPTS, OK_URL, OK_SEALED, OK_OLD_SEALED, OK_OLD_UNTIL, OK_PAYLOAD };
+
+/* chain: also elect the next head in the same statement. */
+static rn_rows *finish_ok_query(rn_db *db, const wh_job *job, const rn_send_result *res,
+                                const wh_policy *p, const finish_next *fn, bool chain,
+                                const char *attempt_id)
 {
-    rn_id_new("dlv", out->attempt_id, sizeof out->attempt_id);
     char *body = res->body ? wh_text_sanitize(res->body) : NULL;
+    bool claim = chain && fn->next;
     rn_rows *rows = rn_db_query(
         db, FINISH_OK_PG,
         RN_PARAMS(RN_T(job->tenant_id), RN_T(job->webhook_id), RN_T(job->event_id),
-                  RN_T(out->attempt_id), RN_T(job->event_type),
+                  RN_T(attempt_id), RN_T(job->event_type),
                   res->http_status > 0 ? RN_I(res->http_status) : RN_NULLP,
                   RN_I(res->duration_ms), RN_T(body), RN_I(rn_now_ms()), RN_I(job->attempts + 1),
-                  RN_T(p->node)));
+                  RN_T(p->node), claim ? RN_T(p->node) : RN_NULLP, RN_I(fn->lease_until),
+                  RN_I(chain ? 1 : 0)));
     free(body);
+    return rows;
+}
+
+/* The head FINISH_OK_PG elected and claimed for us: the job, and its data
+ * when the caller wants it and both rows still exist. Takes `rows`. */
+static void finish_ok_next(rn_rows *rows, const wh_job *job, const finish_next *fn)
+{
+    wh_job *next = fn->next;
+    copy(next->tenant_id, sizeof next->tenant_id, job->tenant_id);
+    copy(next->webhook_id, sizeof next->webhook_id, job->webhook_id);
+    copy(next->event_id, sizeof next->event_id, rn_rows_get(rows, 0, OK_NEXT_EVENT));
+    copy(next->event_type, sizeof next->event_type, rn_rows_get(rows, 0, OK_NEXT_TYPE));
+    next->attempts = (int)rn_rows_int(rows, 0, OK_NEXT_ATTEMPTS, 0);
+    *fn->has_next = true;
+    wh_job_data *nd = fn->next_data;
+    if (!nd || rn_rows_is_null(rows, 0, OK_URL) || rn_rows_is_null(rows, 0, OK_PAYLOAD)) {
+        rn_rows_free(rows); /* the worker loads it, and finds out what vanished */
+        return;
+    }
+    nd->rows = rows;
+    nd->url = rn_rows_get(rows, 0, OK_URL);
+    nd->sealed = rn_rows_get(rows, 0, OK_SEALED);
+    nd->old_sealed = rn_rows_get(rows, 0, OK_OLD_SEALED);
+    nd->old_until = rn_rows_int(rows, 0, OK_OLD_UNTIL, 0);
+    nd->payload = rn_rows_get(rows, 0, OK_PAYLOAD);
+}
+
+/* 0, 1 when the destination is gone, -1. *elect: the caller must still
+ * elect a head after the commit; *keep: and may claim it. */
+static int finish_ok_pg(rn_db *db, const wh_job *job, const rn_send_result *res,
+                        const wh_policy *p, const finish_next *fn, wh_outcome *out, bool *elect,
+                        bool *keep)
+{
+    rn_id_new("dlv", out->attempt_id, sizeof out->attempt_id);
+    rn_rows *rows = finish_ok_query(db, job, res, p, fn, true, out->attempt_id);
+    if (!rows && rn_db_last_error(db) == RN_DB_ERR_CONSTRAINT) /* another elector's head */
+        rows = finish_ok_query(db, job, res, p, fn, false, out->attempt_id);
     if (!rows)
         return -1;
-    int rc = rn_rows_is_null(rows, 0, 0) ? 1 : 0;
-    if (rc == 0) {
-        out->status = "succeeded";
-        out->number = (int)rn_rows_int(rows, 0, 0, 0);
-        *elect = rn_rows_int(rows, 0, 1, 0) == 1;
-        *keep = *elect && rn_rows_int(rows, 0, 2, 0) != 0;
+    if (rn_rows_is_null(rows, 0, OK_ATTEMPT)) {
+        rn_rows_free(rows);
+        return 1;
     }
-    rn_rows_free(rows);
-    return rc;
+    out->status = "succeeded";
+    out->number = (int)rn_rows_int(rows, 0, OK_ATTEMPT, 0);
+    bool held = rn_rows_int(rows, 0, OK_HELD, 0) == 1;
+    bool enabled = rn_rows_int(rows, 0, OK_ENABLED, 0) != 0;
+    bool chained = !rn_rows_is_null(rows, 0, OK_NEXT_EVENT);
+    *elect = held && !chained;
+    *keep = held && enabled;
+    if (chained && enabled && fn->next)
+        finish_ok_next(rows, job, fn);
+    else
+        rn_rows_free(rows);
+    return 0;
 }
 
 /* Its own transaction, then the election once the finish is visible. */
@@ -672,7 +766,7 @@ static int finish_run(rn_db *db, const wh_job *job, bool send_ok, const rn_send_
         *fn->has_next = false;
     bool elect = false, keep = false;
     if (send_ok && is_pg(db)) {
-        int rc = finish_ok_pg(db, job, res, p, out, &elect, &keep);
+        int rc = finish_ok_pg(db, job, res, p, fn, out, &elect, &keep);
         if (rc != 0)
             return rc;
     } else {
@@ -706,6 +800,14 @@ int wh_finish_and_next(rn_db *db, const wh_job *job, bool send_ok, const rn_send
 {
     finish_next fn = {.lease_until = lease_until, .next = next, .has_next = has_next};
     return finish_run(db, job, send_ok, res, p, rnd, out, &fn);
+}
+
+int wh_finish_one(rn_db *db, const wh_policy *p, wh_finish_item *it)
+{
+    finish_next fn = {.lease_until = it->lease_until, .next = it->next,
+                      .has_next = it->has_next, .next_data = it->next_data};
+    it->rc = finish_run(db, it->job, it->send_ok, it->res, p, it->rnd, it->out, &fn);
+    return it->rc;
 }
 
 int wh_finish_run(rn_db *db, const wh_policy *p, wh_finish_item *it)

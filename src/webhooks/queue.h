@@ -116,7 +116,15 @@ typedef struct {
     bool *has_next;
     wh_outcome *out;
     int rc; /* 0 recorded, 1 destination deleted meanwhile */
+    /* NULL, or an empty wh_job_data that wh_finish_one fills (PostgreSQL)
+     * when the next delivery came with its data: no wh_job_load needed. */
+    wh_job_data *next_data;
 } wh_finish_item;
+
+/* wh_finish_and_next for one item, in its own transaction. On PostgreSQL a
+ * success also elects, claims and loads the next delivery in the statement
+ * that records the attempt. Returns it->rc (-1: nothing recorded). */
+int wh_finish_one(rn_db *db, const wh_policy *p, wh_finish_item *it);
 
 /* Records n attempts in one transaction: SQLite's group commit, where one
  * commit costs about as much as the statements of several attempts. Returns

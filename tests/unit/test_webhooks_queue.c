@@ -336,6 +336,107 @@ static void success_records_the_attempt_and_promotes_the_next_event(void **state
                      1);
 }
 
+/* Claimed by whom, or "" when nobody holds the (hook, event) delivery. */
+static const char *claimed_by(fixture *f, const char *hook, const char *event)
+{
+    static char out[48];
+    rn_rows *rows = rn_db_query(f->db,
+                                "SELECT claimed_by FROM webhook_deliveries WHERE tenant_id = $1"
+                                " AND webhook_id = $2 AND event_id = $3",
+                                RN_PARAMS(RN_T(f->tenant), RN_T(hook), RN_T(event)));
+    const char *v = rows && rn_rows_count(rows) ? rn_rows_get(rows, 0, 0) : NULL;
+    snprintf(out, sizeof out, "%s", v ? v : "");
+    rn_rows_free(rows);
+    return out;
+}
+
+/* Records a success of `job` with wh_finish_one, asking for the next one. */
+static int finish_one_ok(fixture *f, const wh_job *job, wh_job *next, bool *has_next,
+                         wh_job_data *next_data)
+{
+    rn_send_result ok = answer(200, -1);
+    wh_outcome out;
+    wh_finish_item it = {.job = job, .send_ok = true, .res = &ok,
+                         .lease_until = rn_now_ms() + 30000, .next = next,
+                         .has_next = has_next, .out = &out, .rc = -1, .next_data = next_data};
+    *has_next = false;
+    int rc = wh_finish_one(f->db, &f->policy, &it);
+    assert_string_equal(out.status, "succeeded");
+    return rc;
+}
+
+static void finish_one_hands_over_the_next_delivery_with_its_data(void **state)
+{
+    NEED_STORE(state);
+    add_hook(f, "wh_a", "[\"*\"]", 1);
+    char e[3][48];
+    emit(f, "contact.created", e[0]);
+    emit(f, "contact.updated", e[1]);
+    emit(f, "contact.deleted", e[2]);
+    wh_fanout(f->db, 100);
+    bool pg = rn_db_dialect(f->db) == RN_DB_POSTGRES;
+    wh_job job, next;
+    assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
+    for (int i = 0; i < 2; i++) {
+        wh_job_data data = {0};
+        bool has_next;
+        assert_int_equal(finish_one_ok(f, &job, &next, &has_next, &data), 0);
+        assert_string_equal(status_of(f, "wh_a", e[i]), "succeeded");
+        assert_string_equal(status_of(f, "wh_a", e[i + 1]), "pending");
+        assert_string_equal(claimed_by(f, "wh_a", e[i + 1]), "node_a");
+        assert_true(has_next);
+        assert_string_equal(next.event_id, e[i + 1]);
+        assert_int_equal(next.attempts, 0);
+        /* PostgreSQL brings the data along; SQLite's worker loads it itself. */
+        assert_int_equal(data.rows != NULL, pg);
+        if (pg) {
+            assert_string_equal(data.url, "https://example.com/h");
+            json_t *payload = json_loads(data.payload, 0, NULL);
+            assert_string_equal(json_string_value(json_object_get(payload, "id")), e[i + 1]);
+            json_decref(payload);
+            char secret[WH_SECRET_MAX + 1];
+            assert_int_equal(wh_secret_open(MASTER, data.sealed, secret, sizeof secret), 0);
+            assert_string_equal(secret, "secret-0123456789abcdef");
+            assert_null(data.old_sealed);
+        }
+        wh_job_data_free(&data);
+        job = next;
+    }
+    wh_job_data data = {0};
+    bool has_next;
+    assert_int_equal(finish_one_ok(f, &job, &next, &has_next, &data), 0);
+    assert_false(has_next);
+    assert_null(data.rows);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM webhook_deliveries WHERE tenant_id = $1"
+                               " AND status = 'succeeded'"),
+                     3);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM webhook_attempts WHERE tenant_id = $1"
+                               " AND status = 'succeeded' AND attempt = 1"),
+                     3);
+}
+
+static void a_disabled_destination_gets_its_next_head_unclaimed(void **state)
+{
+    NEED_STORE(state);
+    add_hook(f, "wh_a", "[\"*\"]", 1);
+    char e1[48], e2[48];
+    emit(f, "ticket.created", e1);
+    emit(f, "ticket.updated", e2);
+    wh_fanout(f->db, 100);
+    wh_job job, next;
+    assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
+    rn_db_exec(f->db, "UPDATE webhooks SET enabled = 0 WHERE tenant_id = $1",
+               RN_PARAMS(RN_T(f->tenant)));
+    wh_job_data data = {0};
+    bool has_next;
+    assert_int_equal(finish_one_ok(f, &job, &next, &has_next, &data), 0);
+    assert_false(has_next);
+    assert_null(data.rows);
+    assert_string_equal(status_of(f, "wh_a", e1), "succeeded");
+    assert_string_equal(status_of(f, "wh_a", e2), "pending");
+    assert_string_equal(claimed_by(f, "wh_a", e2), "");
+}
+
 static void failures_retry_on_the_schedule_then_give_up(void **state)
 {
     NEED_STORE(state);
@@ -797,6 +898,10 @@ static void fanout_racing_finishes_never_strands_a_queued_row(void **state)
             cmocka_unit_test_setup(claims_take_only_heads_and_honour_leases, fresh),         \
             cmocka_unit_test_setup(released_claims_can_be_taken_again_at_once, fresh),       \
             cmocka_unit_test_setup(success_records_the_attempt_and_promotes_the_next_event,  \
+                                   fresh),                                                   \
+            cmocka_unit_test_setup(finish_one_hands_over_the_next_delivery_with_its_data,   \
+                                   fresh),                                                   \
+            cmocka_unit_test_setup(a_disabled_destination_gets_its_next_head_unclaimed,      \
                                    fresh),                                                   \
             cmocka_unit_test_setup(failures_retry_on_the_schedule_then_give_up, fresh),      \
             cmocka_unit_test_setup(a_success_resets_the_failure_run, fresh),                 \
