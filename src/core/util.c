@@ -26,6 +26,19 @@ long long rn_mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct timespec rn_deadline_in(int clock, long ms)
+{
+    struct timespec at;
+    clock_gettime(clock, &at);
+    at.tv_sec += ms / 1000;
+    at.tv_nsec += (ms % 1000) * 1000000L;
+    if (at.tv_nsec >= 1000000000L) {
+        at.tv_sec++;
+        at.tv_nsec -= 1000000000L;
+    }
+    return at;
+}
+
 /* Every request formats the time at least twice (answer, log line): the
  * calendar part is worked out once per second and thread. */
 void rn_time_format(long long ms, char *buf, size_t cap)

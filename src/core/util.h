@@ -6,6 +6,7 @@
 #define RN_CORE_UTIL_H
 
 #include <stdbool.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,9 @@
 long long rn_now_ms(void);
 /* Monotonic milliseconds, for durations and rate limiting. */
 long long rn_mono_ms(void);
+/* The time `ms` from now on `clock` (CLOCK_MONOTONIC, CLOCK_REALTIME), as a
+ * deadline for pthread_cond_timedwait. */
+struct timespec rn_deadline_in(int clock, long ms);
 /* Writes RFC 3339 UTC with milliseconds ("2026-12-03T07:15:00.000Z"); buf >= 32. */
 void rn_time_format(long long ms, char *buf, size_t cap);
 /* Parses "YYYY-MM-DD" strictly (a real calendar date). 0 ok, -1 bad. */

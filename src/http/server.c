@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "core/util.h"
+#include "http/headwatch.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -28,6 +29,32 @@ struct rn_server {
 
 /* Requests between their first byte and their completion, for shutdown. */
 static _Atomic int in_flight;
+
+/* A request head must be complete this long after the connection started
+ * waiting for it (see http/headwatch.h); one server per process. */
+#define HEAD_DEADLINE_MS 10000
+static rn_headwatch *head_watch;
+
+static rn_headwatch_conn *watched(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = info ? rn_headwatch_add(head_watch, info->connect_fd) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        rn_headwatch_remove(head_watch, *socket_context);
+        *socket_context = NULL;
+    }
+}
 
 /* ---- request context ------------------------------------------------- */
 
@@ -461,6 +488,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rn_app *app = cls;
     rn_req *r = *con_cls;
     if (!r) {
+        rn_headwatch_busy(watched(c));
         r = req_new(app, c, url, method);
         *con_cls = r;
         r->http11 = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
@@ -533,6 +561,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     rn_req *r = *con_cls;
+    rn_headwatch_idle(watched(c));
     if (!r)
         return;
     long long duration = rn_mono_ms() - r->started_ms;
@@ -612,15 +641,19 @@ rn_server *rn_server_start(rn_app *app, char *err, size_t errlen)
         flags |= MHD_USE_IPv6;
     rn_server *srv = calloc(1, sizeof *srv);
     srv->app = app;
+    head_watch = rn_headwatch_start(HEAD_DEADLINE_MS);
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, app, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        on_completed, app, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT,
         4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not permitted)",
                  app->cfg.listen);
+        rn_headwatch_stop(head_watch);
+        head_watch = NULL;
         free(srv);
         return NULL;
     }
@@ -644,5 +677,7 @@ void rn_server_stop(rn_server *srv, int grace_ms)
         usleep(20 * 1000);
     }
     MHD_stop_daemon(srv->daemon);
+    rn_headwatch_stop(head_watch);
+    head_watch = NULL;
     free(srv);
 }

@@ -98,17 +98,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 static bool is_stopping(rn_dispatcher *d)
 {
     pthread_mutex_lock(&d->lock);
@@ -442,8 +431,7 @@ static long pump_round_run(rn_dispatcher *d)
 /* Waits up to ms, less if a worker comes free or queues a record. */
 static void pump_wait(rn_dispatcher *d, long ms)
 {
-    struct timespec until;
-    deadline_in(&until, ms);
+    struct timespec until = rn_deadline_in(CLOCK_REALTIME, ms);
     pthread_mutex_lock(&d->lock);
     if (ms > 0 && !d->rec_head && !d->workers_gone)
         pthread_cond_timedwait(&d->wake, &d->lock, &until);

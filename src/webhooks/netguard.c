@@ -23,6 +23,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/util.h"
+
 /* Longest DNS name (253) plus the brackets of an IPv6 literal and a dot. */
 #define NETGUARD_HOST_MAX 260
 #define NETGUARD_OWNER_MAX 64 /* a tenant id, cut to fit */
@@ -449,24 +451,11 @@ static int netguard_lookup_start(netguard_lookup *job)
     return 0;
 }
 
-static struct timespec netguard_deadline(long timeout_ms)
-{
-    struct timespec at;
-    clock_gettime(CLOCK_MONOTONIC, &at);
-    at.tv_sec += timeout_ms / 1000;
-    at.tv_nsec += (timeout_ms % 1000) * 1000000L;
-    if (at.tv_nsec >= 1000000000L) {
-        at.tv_sec++;
-        at.tv_nsec -= 1000000000L;
-    }
-    return at;
-}
-
 /* Waits for the lookup until the deadline. Returns 1 when it finished (the
  * caller owns and frees the job), 0 when given up (the thread frees it). */
 static int netguard_lookup_wait(netguard_lookup *job, long timeout_ms)
 {
-    struct timespec deadline = netguard_deadline(timeout_ms);
+    struct timespec deadline = rn_deadline_in(CLOCK_MONOTONIC, timeout_ms);
     pthread_mutex_lock(&job->lock);
     int rc = 0;
     while (!job->done && rc != ETIMEDOUT)
