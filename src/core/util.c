@@ -112,6 +112,50 @@ static void id_random(unsigned char out[16])
     used += 16;
 }
 
+/* The 16 random symbols of an id. Ids made on one thread for the same
+ * millisecond continue from the previous one (+1, base 32), so they sort in
+ * the order they were made: messages sent in one millisecond list in order.
+ * A few milliseconds are remembered, since ids for other instants (an
+ * event's, say) come in between. */
+#define ID_SEQUENCES 4
+
+typedef struct {
+    long long ms;
+    unsigned char tail[16];
+    unsigned long long used; /* for replacing the least recently used */
+} id_sequence;
+
+static void id_tail(long long at_ms, char out[16])
+{
+    static _Thread_local id_sequence seq[ID_SEQUENCES];
+    static _Thread_local unsigned long long clock;
+    id_sequence *s = NULL, *oldest = &seq[0];
+    for (int k = 0; k < ID_SEQUENCES && !s; k++) {
+        if (seq[k].used && seq[k].ms == at_ms)
+            s = &seq[k];
+        else if (seq[k].used < oldest->used)
+            oldest = &seq[k];
+    }
+    int i = 15;
+    if (s) {
+        while (i >= 0 && s->tail[i] == 31)
+            s->tail[i--] = 0;
+    }
+    if (!s || i < 0) {
+        s = s ? s : oldest;
+        id_random(s->tail);
+        for (int k = 0; k < 16; k++)
+            s->tail[k] &= 31;
+        s->tail[0] &= 15; /* leaves room to count up within the millisecond */
+    } else {
+        s->tail[i]++;
+    }
+    s->ms = at_ms;
+    s->used = ++clock;
+    for (int k = 0; k < 16; k++)
+        out[k] = CROCKFORD[s->tail[k]];
+}
+
 void rn_id_at(const char *prefix, long long at_ms, char *buf, size_t cap)
 {
     unsigned long long ms = at_ms > 0 ? (unsigned long long)at_ms : 0;
@@ -128,10 +172,7 @@ void rn_id_at(const char *prefix, long long at_ms, char *buf, size_t cap)
         body[i] = CROCKFORD[ms & 31];
         ms >>= 5;
     }
-    unsigned char rnd[16];
-    id_random(rnd);
-    for (int i = 0; i < 16; i++)
-        body[10 + i] = CROCKFORD[rnd[i] & 31];
+    id_tail(at_ms, body + 10);
     size_t len = plen + 27;
     if (len >= cap)
         len = cap - 1;

@@ -535,6 +535,24 @@ static void message_rows_follow_the_unit(void **state)
     }
     json_decref(items);
     assert_int_equal(tday(f, "2026-03-08", "messages_inbound"), 130);
+
+    /* messages of one millisecond list in the order they were sent */
+    a = begin(f);
+    for (int i = 0; i < 5; i++) {
+        snprintf(text, sizeof text, "same%d", i);
+        assert_int_equal(rn_act_visitor_message(a, "vis_s", NULL, NULL, text, MAR8 + HOUR, cnv,
+                                                NULL),
+                         0);
+    }
+    commit(a);
+    assert_int_equal(rn_activity_messages_list(f->db, f->tenant, cnv, 10, NULL, &items, next), 0);
+    assert_int_equal(json_array_size(items), 5);
+    for (int i = 0; i < 5; i++) {
+        snprintf(text, sizeof text, "same%d", i);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(items, i), "text")),
+                            text);
+    }
+    json_decref(items);
 }
 
 static void contact_hook_counts_on_local_day(void **state)

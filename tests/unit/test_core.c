@@ -269,8 +269,15 @@ static void ids_are_prefixed_sortable_and_valid(void **state)
     assert_int_equal(strlen(a), 4 + 26);
     assert_memory_equal(a, "msg_01m8xc3acv", 14);
     assert_true(rn_id_valid("msg", a));
-    rn_id_at("msg", 1796282100123LL, b, sizeof b);
-    assert_string_not_equal(a, b); /* same time, different random part */
+    /* same millisecond on one thread: the next id sorts after the last */
+    char other[48];
+    for (int i = 0; i < 100; i++) {
+        rn_id_new("evt", other, sizeof other); /* another instant in between */
+        rn_id_at("msg", 1796282100123LL, b, sizeof b);
+        assert_true(strcmp(a, b) < 0);
+        assert_memory_equal(b, "msg_01m8xc3acv", 14);
+        memcpy(a, b, sizeof a);
+    }
     char small[8];
     rn_id_at("msg", 0, small, sizeof small);
     assert_string_equal(small, "msg_000");
