@@ -506,6 +506,21 @@ static void visitor_says(rn_act *a, int n, char cnv[48])
     }
 }
 
+/* The first n messages of cnv, oldest first, are "<prefix>0".."<prefix>n-1". */
+static void assert_texts(fixture *f, const char *cnv, const char *prefix, int n)
+{
+    json_t *items = NULL;
+    char next[48], text[32];
+    assert_int_equal(rn_activity_messages_list(f->db, f->tenant, cnv, n, NULL, &items, next), 0);
+    assert_int_equal(json_array_size(items), n);
+    for (int i = 0; i < n; i++) {
+        snprintf(text, sizeof text, "%s%d", prefix, i);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(items, i), "text")),
+                            text);
+    }
+    json_decref(items);
+}
+
 /* Message rows are queued in the unit and written ACT_MSG_BATCH at a time:
  * a rollback drops every one (written or queued), a commit keeps every one
  * with its own text and order. */
@@ -524,16 +539,7 @@ static void message_rows_follow_the_unit(void **state)
     assert_int_equal(count_where(f, count_sql), 130);
     assert_int_equal(count_where(f, "SELECT COUNT(DISTINCT id) FROM messages WHERE tenant_id = $1"),
                      130);
-    json_t *items = NULL;
-    char next[48];
-    assert_int_equal(rn_activity_messages_list(f->db, f->tenant, cnv, 100, NULL, &items, next), 0);
-    assert_int_equal(json_array_size(items), 100);
-    for (int i = 0; i < 100; i++) {
-        snprintf(text, sizeof text, "m%d", i);
-        assert_string_equal(json_string_value(json_object_get(json_array_get(items, i), "text")),
-                            text);
-    }
-    json_decref(items);
+    assert_texts(f, cnv, "m", 100);
     assert_int_equal(tday(f, "2026-03-08", "messages_inbound"), 130);
 
     /* messages of one millisecond list in the order they were sent */
@@ -545,14 +551,7 @@ static void message_rows_follow_the_unit(void **state)
                          0);
     }
     commit(a);
-    assert_int_equal(rn_activity_messages_list(f->db, f->tenant, cnv, 10, NULL, &items, next), 0);
-    assert_int_equal(json_array_size(items), 5);
-    for (int i = 0; i < 5; i++) {
-        snprintf(text, sizeof text, "same%d", i);
-        assert_string_equal(json_string_value(json_object_get(json_array_get(items, i), "text")),
-                            text);
-    }
-    json_decref(items);
+    assert_texts(f, cnv, "same", 5);
 }
 
 static void contact_hook_counts_on_local_day(void **state)
