@@ -24,6 +24,7 @@
 #include "activity/activity.h"
 #include "core/util.h"
 #include "store/db.h"
+#include "store_fixture.h"
 #include "store/migrate.h"
 #include "tenants/tenants.h"
 
@@ -34,83 +35,37 @@
 #define TZNAME "America/New_York"
 
 typedef struct {
-    rn_pool *pool;
-    rn_db *db;
-    char admin_url[512];
-    char dbname[64];
+    rn_test_store s;
     char tenant[48], other[48];
     char agent[48], agent2[48], stranger[48];
 } fixture;
 
 /* ---- stores ------------------------------------------------------------- */
 
-static int open_store(fixture *f, const char *url)
-{
-    char err[512];
-    f->pool = rn_pool_open(url, 2, err, sizeof err);
-    if (!f->pool) {
-        fprintf(stderr, "cannot open %s: %s\n", url, err);
-        return -1;
-    }
-    f->db = rn_pool_acquire(f->pool);
-    if (rn_migrate(f->db, err, sizeof err) < 0) {
-        fprintf(stderr, "migrate: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
 static int setup_sqlite(void **state)
 {
     if (sodium_init() < 0)
         return -1;
     fixture *f = calloc(1, sizeof *f);
-    char dir[] = "/tmp/rn-test-act-XXXXXX";
-    if (!mkdtemp(dir))
-        return -1;
-    char url[256];
-    snprintf(url, sizeof url, "sqlite:%s/store.db", dir);
     *state = f;
-    return open_store(f, url);
-}
-
-static int pg_admin(const char *url, const char *sql)
-{
-    char err[256];
-    rn_pool *p = rn_pool_open(url, 1, err, sizeof err);
-    if (!p)
+    if (!f || rn_test_store_sqlite(&f->s, "act", 2) != 0)
         return -1;
-    rn_db *db = rn_pool_acquire(p);
-    int rc = rn_db_exec_script(db, sql);
-    rn_pool_release(p, db);
-    rn_pool_close(p);
-    return rc;
+    return 0;
 }
 
 static int setup_pg(void **state)
 {
-    const char *url = getenv("RN_TEST_PG_URL");
-    *state = NULL;
-    if (!url || !*url) {
-        fprintf(stderr, "RN_TEST_PG_URL is not set: PostgreSQL cases are SKIPPED\n");
-        return 0;
-    }
     if (sodium_init() < 0)
         return -1;
     fixture *f = calloc(1, sizeof *f);
     *state = f;
-    char rnd[11], sql[128], own[600];
-    rn_random_base62(rnd, 10);
-    for (char *p = rnd; *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    snprintf(f->dbname, sizeof f->dbname, "rn_t_act_%s", rnd);
-    snprintf(f->admin_url, sizeof f->admin_url, "%s", url);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->dbname);
-    const char *slash = strrchr(url, '/');
-    if (!slash || pg_admin(url, sql) != 0)
-        return -1;
-    snprintf(own, sizeof own, "%.*s/%s", (int)(slash - url), url, f->dbname);
-    return open_store(f, own);
+    int rc = f ? rn_test_store_pg(&f->s, "act", 2) : -1;
+    if (rc == 1) {
+        free(f);
+        *state = NULL;
+        return 0;
+    }
+    return rc == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -118,13 +73,7 @@ static int teardown(void **state)
     fixture *f = *state;
     if (!f)
         return 0;
-    rn_pool_release(f->pool, f->db);
-    rn_pool_close(f->pool);
-    if (f->dbname[0]) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->dbname);
-        pg_admin(f->admin_url, sql);
-    }
+    rn_test_store_close(&f->s);
     free(f);
     return 0;
 }
@@ -137,7 +86,7 @@ static void new_tenant(fixture *f, const char *tz, char *id_out)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     memcpy(slug, "t-", 2);
     json_t *t = NULL;
-    assert_int_equal(rn_tenant_create(f->db, slug, "T", tz, "US", &t, why, sizeof why), 0);
+    assert_int_equal(rn_tenant_create(f->s.db, slug, "T", tz, "US", &t, why, sizeof why), 0);
     snprintf(id_out, 48, "%s", json_string_value(json_object_get(t, "id")));
     json_decref(t);
 }
@@ -147,7 +96,7 @@ static void new_staff(fixture *f, const char *tenant, const char *username, cons
 {
     char why[128];
     json_t *s = NULL;
-    assert_int_equal(rn_staff_add(f->db, tenant, username, role, NULL, &s, why, sizeof why), 0);
+    assert_int_equal(rn_staff_add(f->s.db, tenant, username, role, NULL, &s, why, sizeof why), 0);
     snprintf(id_out, 48, "%s", json_string_value(json_object_get(s, "id")));
     json_decref(s);
 }
@@ -175,7 +124,7 @@ static int fresh(void **state)
 
 static rn_act *begin(fixture *f)
 {
-    rn_act *a = rn_act_begin(f->db, f->tenant, TZNAME);
+    rn_act *a = rn_act_begin(f->s.db, f->tenant, TZNAME);
     assert_non_null(a);
     return a;
 }
@@ -191,7 +140,7 @@ static long long tday(fixture *f, const char *day, const char *column)
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT %s FROM report_daily WHERE tenant_id = $1 AND day = $2",
              column);
-    rn_rows *rows = rn_db_query(f->db, sql, RN_PARAMS(RN_T(f->tenant), RN_T(day)));
+    rn_rows *rows = rn_db_query(f->s.db, sql, RN_PARAMS(RN_T(f->tenant), RN_T(day)));
     assert_non_null(rows);
     long long v = rn_rows_count(rows) ? rn_rows_int(rows, 0, 0, -1) : 0;
     rn_rows_free(rows);
@@ -205,7 +154,7 @@ static long long aday(fixture *f, const char *day, const char *agent, const char
              "SELECT %s FROM report_agent_daily WHERE tenant_id = $1 AND day = $2"
              " AND agent_id = $3",
              column);
-    rn_rows *rows = rn_db_query(f->db, sql, RN_PARAMS(RN_T(f->tenant), RN_T(day), RN_T(agent)));
+    rn_rows *rows = rn_db_query(f->s.db, sql, RN_PARAMS(RN_T(f->tenant), RN_T(day), RN_T(agent)));
     assert_non_null(rows);
     long long v = rn_rows_count(rows) ? rn_rows_int(rows, 0, 0, -1) : 0;
     rn_rows_free(rows);
@@ -214,7 +163,7 @@ static long long aday(fixture *f, const char *day, const char *agent, const char
 
 static long long count_where(fixture *f, const char *sql)
 {
-    rn_rows *rows = rn_db_query(f->db, sql, RN_PARAMS(RN_T(f->tenant)));
+    rn_rows *rows = rn_db_query(f->s.db, sql, RN_PARAMS(RN_T(f->tenant)));
     assert_non_null(rows);
     long long v = rn_rows_int(rows, 0, 0, -1);
     rn_rows_free(rows);
@@ -223,7 +172,7 @@ static long long count_where(fixture *f, const char *sql)
 
 static long long events_of(fixture *f, const char *type)
 {
-    rn_rows *rows = rn_db_query(f->db,
+    rn_rows *rows = rn_db_query(f->s.db,
                                 "SELECT COUNT(*) FROM events WHERE tenant_id = $1 AND type = $2",
                                 RN_PARAMS(RN_T(f->tenant), RN_T(type)));
     assert_non_null(rows);
@@ -322,7 +271,7 @@ static void presence_splits_at_local_midnight(void **state)
                                     " WHERE tenant_id = $1"),
                      2);
     json_t *p = NULL;
-    assert_int_equal(rn_activity_presence_get(f->db, f->tenant, f->agent, &p), 0);
+    assert_int_equal(rn_activity_presence_get(f->s.db, f->tenant, f->agent, &p), 0);
     assert_string_equal(json_string_value(json_object_get(p, "status")), "offline");
     json_decref(p);
 }
@@ -407,7 +356,7 @@ static void foreign_ids_and_rollback(void **state)
 {
     NEED_STORE(state);
     char cnv[48];
-    rn_act *a = rn_act_begin(f->db, f->other, "Asia/Jakarta");
+    rn_act *a = rn_act_begin(f->s.db, f->other, "Asia/Jakarta");
     assert_non_null(a);
     assert_int_equal(rn_act_visitor_message(a, "vis_x", NULL, NULL, "hi", MAR8, cnv, NULL), 0);
     commit(a);
@@ -422,7 +371,7 @@ static void foreign_ids_and_rollback(void **state)
     assert_int_equal(count_where(f, "SELECT COUNT(*) FROM report_daily WHERE tenant_id = $1"), 0);
     assert_int_equal(count_where(f, "SELECT COUNT(*) FROM events WHERE tenant_id = $1"), 0);
     json_t *c = NULL;
-    assert_int_equal(rn_activity_conversation_get(f->db, f->tenant, cnv, &c), RN_ACT_NOT_FOUND);
+    assert_int_equal(rn_activity_conversation_get(f->s.db, f->tenant, cnv, &c), RN_ACT_NOT_FOUND);
 }
 
 /* Many operations in one unit (the seeder's way) sum exactly; messages page
@@ -459,7 +408,7 @@ static void batched_unit_and_lists(void **state)
 
     json_t *items = NULL;
     char next[48];
-    assert_int_equal(rn_activity_conversations_list(f->db, f->tenant, "assigned", 25, NULL,
+    assert_int_equal(rn_activity_conversations_list(f->s.db, f->tenant, "assigned", 25, NULL,
                                                     &items, next),
                      0);
     assert_int_equal(json_array_size(items), 20);
@@ -467,24 +416,24 @@ static void batched_unit_and_lists(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "id")),
                         ids[29]);
     json_decref(items);
-    assert_int_equal(rn_activity_conversations_list(f->db, f->tenant, NULL, 12, NULL, &items,
+    assert_int_equal(rn_activity_conversations_list(f->s.db, f->tenant, NULL, 12, NULL, &items,
                                                     next),
                      0);
     assert_int_equal(json_array_size(items), 12);
     assert_string_equal(next, ids[18]);
     json_decref(items);
-    assert_int_equal(rn_activity_conversations_list(f->db, f->tenant, NULL, 12, next, &items,
+    assert_int_equal(rn_activity_conversations_list(f->s.db, f->tenant, NULL, 12, next, &items,
                                                     next),
                      0);
     assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "id")),
                         ids[17]);
     json_decref(items);
-    assert_int_equal(rn_activity_messages_list(f->db, f->tenant, ids[4], 2, NULL, &items, next),
+    assert_int_equal(rn_activity_messages_list(f->s.db, f->tenant, ids[4], 2, NULL, &items, next),
                      0);
     assert_int_equal(json_array_size(items), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "text")), "q");
     json_decref(items);
-    assert_int_equal(rn_activity_messages_list(f->db, f->tenant, ids[4], 2, next, &items, next),
+    assert_int_equal(rn_activity_messages_list(f->s.db, f->tenant, ids[4], 2, next, &items, next),
                      0);
     assert_int_equal(json_array_size(items), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0),
@@ -511,7 +460,7 @@ static void assert_texts(fixture *f, const char *cnv, const char *prefix, int n)
 {
     json_t *items = NULL;
     char next[48], text[32];
-    assert_int_equal(rn_activity_messages_list(f->db, f->tenant, cnv, n, NULL, &items, next), 0);
+    assert_int_equal(rn_activity_messages_list(f->s.db, f->tenant, cnv, n, NULL, &items, next), 0);
     assert_int_equal(json_array_size(items), n);
     for (int i = 0; i < n; i++) {
         snprintf(text, sizeof text, "%s%d", prefix, i);
@@ -557,12 +506,12 @@ static void message_rows_follow_the_unit(void **state)
 static void contact_hook_counts_on_local_day(void **state)
 {
     NEED_STORE(state);
-    assert_int_equal(rn_activity_count_contact(f->db, f->tenant, TZNAME, MAR8 - 1), 0);
-    assert_int_equal(rn_activity_count_contact(f->db, f->tenant, TZNAME, MAR8), 0);
-    assert_int_equal(rn_activity_count_contact(f->db, f->tenant, TZNAME, MAR8 + 1), 0);
+    assert_int_equal(rn_activity_count_contact(f->s.db, f->tenant, TZNAME, MAR8 - 1), 0);
+    assert_int_equal(rn_activity_count_contact(f->s.db, f->tenant, TZNAME, MAR8), 0);
+    assert_int_equal(rn_activity_count_contact(f->s.db, f->tenant, TZNAME, MAR8 + 1), 0);
     assert_int_equal(tday(f, "2026-03-07", "contacts_created"), 1);
     assert_int_equal(tday(f, "2026-03-08", "contacts_created"), 2);
-    assert_int_equal(rn_activity_count_contact(f->db, f->tenant, "Nowhere/Special", MAR8), -1);
+    assert_int_equal(rn_activity_count_contact(f->s.db, f->tenant, "Nowhere/Special", MAR8), -1);
 }
 
 int main(void)

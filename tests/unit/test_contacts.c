@@ -25,6 +25,7 @@
 #include "contacts/model.h"
 #include "core/util.h"
 #include "store/db.h"
+#include "store_fixture.h"
 #include "store/migrate.h"
 #include "tenants/tenants.h"
 
@@ -269,10 +270,7 @@ static void test_merge_and_same(void **state)
 /* ---- store -------------------------------------------------------------- */
 
 typedef struct {
-    rn_pool *pool;
-    rn_db *db;
-    char admin_url[512];
-    char dbname[64];
+    rn_test_store s;
     char tenant[2][48];
 } fixture;
 
@@ -284,76 +282,33 @@ static int new_tenant(fixture *f, int i)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     snprintf(slug, sizeof slug, "t-%s", rnd);
     json_t *t = NULL;
-    if (rn_tenant_create(f->db, slug, "T", "Asia/Jakarta", "ID", &t, why, sizeof why) != 0)
+    if (rn_tenant_create(f->s.db, slug, "T", "Asia/Jakarta", "ID", &t, why, sizeof why) != 0)
         return -1;
     snprintf(f->tenant[i], sizeof f->tenant[i], "%s", json_string_value(json_object_get(t, "id")));
     json_decref(t);
     return 0;
 }
 
-static int open_store(fixture *f, const char *url)
-{
-    char err[512];
-    f->pool = rn_pool_open(url, 2, err, sizeof err);
-    if (!f->pool) {
-        fprintf(stderr, "cannot open %s: %s\n", url, err);
-        return -1;
-    }
-    f->db = rn_pool_acquire(f->pool);
-    if (rn_migrate(f->db, err, sizeof err) < 0) {
-        fprintf(stderr, "migrate: %s\n", err);
-        return -1;
-    }
-    return new_tenant(f, 0) == 0 && new_tenant(f, 1) == 0 ? 0 : -1;
-}
-
 static int setup_sqlite(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    char dir[] = "/tmp/rn-test-contacts-XXXXXX";
     *state = f;
-    if (!mkdtemp(dir))
+    if (!f || rn_test_store_sqlite(&f->s, "ct", 2) != 0)
         return -1;
-    char url[256];
-    snprintf(url, sizeof url, "sqlite:%s/store.db", dir);
-    return open_store(f, url);
-}
-
-static int pg_admin(const char *url, const char *sql)
-{
-    char err[256];
-    rn_pool *p = rn_pool_open(url, 1, err, sizeof err);
-    if (!p)
-        return -1;
-    rn_db *db = rn_pool_acquire(p);
-    int rc = rn_db_exec_script(db, sql);
-    rn_pool_release(p, db);
-    rn_pool_close(p);
-    return rc;
+    return new_tenant(f, 0) == 0 && new_tenant(f, 1) == 0 ? 0 : -1;
 }
 
 static int setup_pg(void **state)
 {
-    const char *url = getenv("RN_TEST_PG_URL");
-    *state = NULL;
-    if (!url || !*url) {
-        fprintf(stderr, "RN_TEST_PG_URL is not set: PostgreSQL cases are SKIPPED\n");
-        return 0;
-    }
     fixture *f = calloc(1, sizeof *f);
     *state = f;
-    char rnd[11], sql[128], own[600];
-    rn_random_base62(rnd, 10);
-    for (char *p = rnd; *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    snprintf(f->dbname, sizeof f->dbname, "rn_t_ct_%s", rnd);
-    snprintf(f->admin_url, sizeof f->admin_url, "%s", url);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->dbname);
-    const char *slash = strrchr(url, '/');
-    if (!slash || pg_admin(url, sql) != 0)
-        return -1;
-    snprintf(own, sizeof own, "%.*s/%s", (int)(slash - url), url, f->dbname);
-    return open_store(f, own);
+    int rc = f ? rn_test_store_pg(&f->s, "ct", 2) : -1;
+    if (rc == 1) {
+        free(f);
+        *state = NULL;
+        return 0;
+    }
+    return rc == 0 ? new_tenant(f, 0) == 0 && new_tenant(f, 1) == 0 ? 0 : -1 : -1;
 }
 
 static int teardown(void **state)
@@ -361,15 +316,7 @@ static int teardown(void **state)
     fixture *f = *state;
     if (!f)
         return 0;
-    if (f->pool) {
-        rn_pool_release(f->pool, f->db);
-        rn_pool_close(f->pool);
-    }
-    if (f->dbname[0]) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->dbname);
-        pg_admin(f->admin_url, sql);
-    }
+    rn_test_store_close(&f->s);
     free(f);
     return 0;
 }
@@ -382,7 +329,7 @@ static void add(fixture *f, int i, const char *name, char *id)
     c.tags = strdup("[]");
     rn_id_new("ct", c.id, sizeof c.id);
     c.created_at = c.updated_at = rn_now_ms();
-    assert_int_equal(rn_contact_insert(f->db, f->tenant[i], &c, false), 1);
+    assert_int_equal(rn_contact_insert(f->s.db, f->tenant[i], &c, false), 1);
     if (id)
         strcpy(id, c.id);
     rn_contact_clear(&c);
@@ -394,7 +341,7 @@ static json_t *page(fixture *f, int i, const char *folded, long long before, int
 {
     rn_text t = {0};
     rn_text_puts(&t, "[");
-    assert_int_equal(rn_contact_page(f->db, f->tenant[i], folded, before, limit, &t, next), 0);
+    assert_int_equal(rn_contact_page(f->s.db, f->tenant[i], folded, before, limit, &t, next), 0);
     rn_text_puts(&t, "]");
     json_error_t err;
     json_t *items = json_loads(t.text, 0, &err);
@@ -445,27 +392,27 @@ static void test_store_search_follows_writes(void **state)
     assert_string_equal(find(f, 0, NULL), "Gamma back\\slash|Beta a_b|Alpha 100% Real");
 
     rn_contact c;
-    assert_int_equal(rn_contact_load(f->db, f->tenant[0], id, false, &c), 1);
+    assert_int_equal(rn_contact_load(f->s.db, f->tenant[0], id, false, &c), 1);
     free(c.name);
     c.name = strdup("Delta renamed");
-    assert_int_equal(rn_contact_update(f->db, f->tenant[0], &c), 1);
-    assert_int_equal(rn_contact_update(f->db, f->tenant[1], &c), 0);
+    assert_int_equal(rn_contact_update(f->s.db, f->tenant[0], &c), 1);
+    assert_int_equal(rn_contact_update(f->s.db, f->tenant[1], &c), 0);
     rn_contact_clear(&c);
     assert_string_equal(find(f, 0, "beta"), "");
     assert_string_equal(find(f, 0, "delta ren"), "Delta renamed");
-    assert_int_equal(rn_contact_load(f->db, f->tenant[1], id, false, &c), 0);
-    assert_int_equal(rn_contact_delete(f->db, f->tenant[1], id, &c), 0);
-    assert_int_equal(rn_contact_delete(f->db, f->tenant[0], id, &c), 1);
+    assert_int_equal(rn_contact_load(f->s.db, f->tenant[1], id, false, &c), 0);
+    assert_int_equal(rn_contact_delete(f->s.db, f->tenant[1], id, &c), 0);
+    assert_int_equal(rn_contact_delete(f->s.db, f->tenant[0], id, &c), 1);
     assert_string_equal(c.name, "Delta renamed");
     rn_contact_clear(&c);
     assert_string_equal(find(f, 0, "delta"), "");
-    if (rn_db_dialect(f->db) == RN_DB_SQLITE) {
-        long long ok = rn_db_exec(f->db, "INSERT INTO contacts_fts (contacts_fts)"
+    if (rn_db_dialect(f->s.db) == RN_DB_SQLITE) {
+        long long ok = rn_db_exec(f->s.db, "INSERT INTO contacts_fts (contacts_fts)"
                                          " VALUES ('integrity-check')",
                                   RN_NOPARAMS);
         assert_true(ok >= 0);
         /* The index itself (all tenants): renamed and deleted text is gone. */
-        rn_rows *n = rn_db_query(f->db, "SELECT (SELECT COUNT(*) FROM contacts_fts"
+        rn_rows *n = rn_db_query(f->s.db, "SELECT (SELECT COUNT(*) FROM contacts_fts"
                                         " WHERE contacts_fts MATCH '\"ha 1\"'),"
                                         " (SELECT COUNT(*) FROM contacts_fts"
                                         " WHERE contacts_fts MATCH '\"delta\" OR \"beta\"')",
@@ -511,14 +458,14 @@ static void test_store_pages_and_external_ids(void **state)
     c.name = strdup("E");
     c.tags = strdup("[]");
     rn_id_new("ct", c.id, sizeof c.id);
-    assert_int_equal(rn_contact_insert(f->db, f->tenant[0], &c, true), 1);
+    assert_int_equal(rn_contact_insert(f->s.db, f->tenant[0], &c, true), 1);
     rn_id_new("ct", c.id, sizeof c.id);
-    assert_int_equal(rn_contact_insert(f->db, f->tenant[0], &c, true), 0);
-    assert_int_equal(rn_contact_insert(f->db, f->tenant[1], &c, true), 1);
-    assert_int_equal(rn_contact_external_taken(f->db, f->tenant[0], "ext-1", "ct_other"), 1);
-    assert_int_equal(rn_contact_external_taken(f->db, f->tenant[1], "ext-1", c.id), 0);
+    assert_int_equal(rn_contact_insert(f->s.db, f->tenant[0], &c, true), 0);
+    assert_int_equal(rn_contact_insert(f->s.db, f->tenant[1], &c, true), 1);
+    assert_int_equal(rn_contact_external_taken(f->s.db, f->tenant[0], "ext-1", "ct_other"), 1);
+    assert_int_equal(rn_contact_external_taken(f->s.db, f->tenant[1], "ext-1", c.id), 0);
     rn_contact found;
-    assert_int_equal(rn_contact_load_external(f->db, f->tenant[1], "ext-1", false, &found), 1);
+    assert_int_equal(rn_contact_load_external(f->s.db, f->tenant[1], "ext-1", false, &found), 1);
     assert_string_equal(found.id, c.id);
     rn_contact_clear(&found);
     rn_contact_clear(&c);
@@ -533,7 +480,7 @@ static void test_store_shared_bucket(void **state)
         skip();
     const char *ids[] = {"ten_00000000000000000000000xyz", "ten_11111111111111111111111xyz"};
     for (int t = 0; t < 2; t++) {
-        assert_int_equal(rn_db_exec(f->db,
+        assert_int_equal(rn_db_exec(f->s.db,
                                     "INSERT INTO tenants (id, client_id, slug, name, timezone,"
                                     " country, status, created_at, updated_at)"
                                     " VALUES ($1, $1, $1, 'B', 'UTC', 'ID', 'active', 0, 0)",

@@ -26,6 +26,7 @@
 
 #include "core/util.h"
 #include "store/db.h"
+#include "store_fixture.h"
 #include "store/migrate.h"
 #include "tenants/tenants.h"
 #include "webhooks/internal.h"
@@ -35,10 +36,7 @@
 static const unsigned char MASTER[32] = {42};
 
 typedef struct {
-    rn_pool *pool;
-    rn_db *db;
-    char admin_url[512]; /* PostgreSQL: where the test database was created */
-    char dbname[64];
+    rn_test_store s;
     char tenant[48];
     wh_schedule schedule;
     wh_policy policy;
@@ -46,69 +44,26 @@ typedef struct {
 
 /* ---- stores ------------------------------------------------------------- */
 
-static int open_store(fixture *f, const char *url)
-{
-    char err[512];
-    f->pool = rn_pool_open(url, 6, err, sizeof err);
-    if (!f->pool) {
-        fprintf(stderr, "cannot open %s: %s\n", url, err);
-        return -1;
-    }
-    f->db = rn_pool_acquire(f->pool);
-    if (rn_migrate(f->db, err, sizeof err) < 0) {
-        fprintf(stderr, "migrate: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
 static int setup_sqlite(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    char dir[] = "/tmp/rn-test-whq-XXXXXX";
-    if (!mkdtemp(dir))
-        return -1;
-    char url[256];
-    snprintf(url, sizeof url, "sqlite:%s/store.db", dir);
     *state = f;
-    return open_store(f, url);
-}
-
-static int pg_admin(const char *url, const char *sql)
-{
-    char err[256];
-    rn_pool *p = rn_pool_open(url, 1, err, sizeof err);
-    if (!p)
+    if (!f || rn_test_store_sqlite(&f->s, "whq", 6) != 0)
         return -1;
-    rn_db *db = rn_pool_acquire(p);
-    int rc = rn_db_exec_script(db, sql);
-    rn_pool_release(p, db);
-    rn_pool_close(p);
-    return rc;
+    return 0;
 }
 
 static int setup_pg(void **state)
 {
-    const char *url = getenv("RN_TEST_PG_URL");
-    *state = NULL;
-    if (!url || !*url) {
-        fprintf(stderr, "RN_TEST_PG_URL is not set: PostgreSQL cases are SKIPPED\n");
-        return 0;
-    }
     fixture *f = calloc(1, sizeof *f);
     *state = f;
-    char rnd[11], sql[128], own[600];
-    rn_random_base62(rnd, 10);
-    for (char *p = rnd; *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    snprintf(f->dbname, sizeof f->dbname, "rn_t_whq_%s", rnd);
-    snprintf(f->admin_url, sizeof f->admin_url, "%s", url);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->dbname);
-    const char *slash = strrchr(url, '/');
-    if (!slash || pg_admin(url, sql) != 0)
-        return -1;
-    snprintf(own, sizeof own, "%.*s/%s", (int)(slash - url), url, f->dbname);
-    return open_store(f, own);
+    int rc = f ? rn_test_store_pg(&f->s, "whq", 6) : -1;
+    if (rc == 1) {
+        free(f);
+        *state = NULL;
+        return 0;
+    }
+    return rc == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -116,13 +71,7 @@ static int teardown(void **state)
     fixture *f = *state;
     if (!f)
         return 0;
-    rn_pool_release(f->pool, f->db);
-    rn_pool_close(f->pool);
-    if (f->dbname[0]) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->dbname);
-        pg_admin(f->admin_url, sql);
-    }
+    rn_test_store_close(&f->s);
     free(f);
     return 0;
 }
@@ -133,7 +82,7 @@ static int fresh(void **state)
     fixture *f = *state;
     if (!f)
         return 0;
-    rn_db_exec_script(f->db, "DELETE FROM webhook_attempts; DELETE FROM webhook_deliveries;"
+    rn_db_exec_script(f->s.db, "DELETE FROM webhook_attempts; DELETE FROM webhook_deliveries;"
                              " DELETE FROM webhooks; DELETE FROM events;"
                              " DELETE FROM audit_log");
     char slug[32], why[128];
@@ -142,7 +91,7 @@ static int fresh(void **state)
     for (char *p = slug; *p; p++)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     json_t *t = NULL;
-    if (rn_tenant_create(f->db, slug, "T", "Asia/Jakarta", "ID", &t, why, sizeof why) != 0)
+    if (rn_tenant_create(f->s.db, slug, "T", "Asia/Jakarta", "ID", &t, why, sizeof why) != 0)
         return -1;
     snprintf(f->tenant, sizeof f->tenant, "%s", json_string_value(json_object_get(t, "id")));
     json_decref(t);
@@ -162,7 +111,7 @@ static void add_hook(fixture *f, const char *id, const char *events, int enabled
 {
     char *sealed = wh_secret_seal(MASTER, "secret-0123456789abcdef");
     long long n = rn_db_exec(
-        f->db,
+        f->s.db,
         "INSERT INTO webhooks (tenant_id, id, name, url, events, enabled, disabled_reason,"
         " secret_sealed, old_secret_sealed, old_secret_until, consecutive_failures, created_at,"
         " updated_at) VALUES ($1, $2, 'h', 'https://example.com/h', $3, $4, NULL, $5, NULL,"
@@ -175,7 +124,7 @@ static void add_hook(fixture *f, const char *id, const char *events, int enabled
 static void emit(fixture *f, const char *type, char *id_out)
 {
     json_t *data = json_pack("{s:s}", "k", "v");
-    assert_int_equal(rn_event_emit(f->db, f->tenant, type, data, id_out, 48), 0);
+    assert_int_equal(rn_event_emit(f->s.db, f->tenant, type, data, id_out, 48), 0);
     json_decref(data);
 }
 
@@ -183,7 +132,7 @@ static void emit(fixture *f, const char *type, char *id_out)
 static const char *status_of(fixture *f, const char *hook, const char *event)
 {
     static char out[32];
-    rn_rows *rows = rn_db_query(f->db,
+    rn_rows *rows = rn_db_query(f->s.db,
                                 "SELECT status FROM webhook_deliveries WHERE tenant_id = $1"
                                 " AND webhook_id = $2 AND event_id = $3",
                                 RN_PARAMS(RN_T(f->tenant), RN_T(hook), RN_T(event)));
@@ -194,7 +143,7 @@ static const char *status_of(fixture *f, const char *hook, const char *event)
 
 static long long scalar(fixture *f, const char *sql)
 {
-    rn_rows *rows = rn_db_query(f->db, sql, RN_PARAMS(RN_T(f->tenant)));
+    rn_rows *rows = rn_db_query(f->s.db, sql, RN_PARAMS(RN_T(f->tenant)));
     long long v = rows ? rn_rows_int(rows, 0, 0, -999) : -999;
     rn_rows_free(rows);
     return v;
@@ -210,7 +159,7 @@ static rn_send_result answer(long status, long retry_after)
 
 static int claim(fixture *f, const char *node, long long now, wh_job *jobs, int n)
 {
-    return wh_claim(f->db, node, now, now + 30000, jobs, n);
+    return wh_claim(f->s.db, node, now, now + 30000, jobs, n);
 }
 
 /* ---- fan-out ------------------------------------------------------------ */
@@ -225,7 +174,7 @@ static void fanout_queues_one_head_per_subscribed_enabled_destination(void **sta
     emit(f, "contact.created", e1);
     emit(f, "contact.updated", e2);
     emit(f, "contact.created", e3);
-    assert_int_equal(wh_fanout(f->db, 100), 3);
+    assert_int_equal(wh_fanout(f->s.db, 100), 3);
     assert_string_equal(status_of(f, "wh_all", e1), "pending");
     assert_string_equal(status_of(f, "wh_all", e2), "queued");
     assert_string_equal(status_of(f, "wh_all", e3), "queued");
@@ -236,24 +185,24 @@ static void fanout_queues_one_head_per_subscribed_enabled_destination(void **sta
     assert_int_equal(scalar(f, "SELECT COUNT(*) FROM events WHERE tenant_id = $1"
                                " AND fanned_out = 1"),
                      3);
-    assert_int_equal(wh_fanout(f->db, 100), 0);
+    assert_int_equal(wh_fanout(f->s.db, 100), 0);
 }
 
 static void fanout_ignores_test_events_and_respects_the_batch_limit(void **state)
 {
     NEED_STORE(state);
     add_hook(f, "wh_all", "[\"*\"]", 1);
-    rn_db_exec(f->db,
+    rn_db_exec(f->s.db,
                "INSERT INTO events (tenant_id, id, type, created_at, payload, fanned_out)"
                " VALUES ($1, 'evt_test', 'call.ended', 1, '{}', 2)",
                RN_PARAMS(RN_T(f->tenant)));
     char id[48];
     for (int i = 0; i < 5; i++)
         emit(f, "call.started", id);
-    assert_int_equal(wh_fanout(f->db, 2), 2);
-    assert_int_equal(wh_fanout(f->db, 2), 2);
-    assert_int_equal(wh_fanout(f->db, 2), 1);
-    assert_int_equal(wh_fanout(f->db, 2), 0);
+    assert_int_equal(wh_fanout(f->s.db, 2), 2);
+    assert_int_equal(wh_fanout(f->s.db, 2), 2);
+    assert_int_equal(wh_fanout(f->s.db, 2), 1);
+    assert_int_equal(wh_fanout(f->s.db, 2), 0);
     assert_int_equal(scalar(f, "SELECT COUNT(*) FROM webhook_deliveries WHERE tenant_id = $1"), 5);
     assert_string_equal(status_of(f, "wh_all", "evt_test"), "");
 }
@@ -268,7 +217,7 @@ static void claims_take_only_heads_and_honour_leases(void **state)
     char e1[48], e2[48];
     emit(f, "ticket.created", e1);
     emit(f, "ticket.updated", e2);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     wh_job jobs[8];
     long long now = rn_now_ms();
     assert_int_equal(claim(f, "node_a", now, jobs, 8), 2);
@@ -288,15 +237,15 @@ static void released_claims_can_be_taken_again_at_once(void **state)
     add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
     emit(f, "ticket.created", e1);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     wh_job jobs[2];
     long long now = rn_now_ms();
     assert_int_equal(claim(f, "node_a", now, jobs, 2), 1);
-    wh_release(f->db, "node_b", jobs, 1); /* not the holder: no effect */
+    wh_release(f->s.db, "node_b", jobs, 1); /* not the holder: no effect */
     assert_int_equal(claim(f, "node_b", now, jobs, 2), 0);
-    wh_release(f->db, "node_a", jobs, 1);
+    wh_release(f->s.db, "node_a", jobs, 1);
     assert_int_equal(claim(f, "node_b", now, jobs, 2), 1);
-    assert_int_equal(wh_release_all(f->db), 0);
+    assert_int_equal(wh_release_all(f->s.db), 0);
     assert_int_equal(claim(f, "node_c", now, jobs, 2), 1);
 }
 
@@ -310,13 +259,13 @@ static void success_records_the_attempt_and_promotes_the_next_event(void **state
     emit(f, "contact.created", e1);
     emit(f, "contact.updated", e2);
     emit(f, "contact.deleted", e3);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     wh_job job, next;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
     rn_send_result ok = answer(200, -1);
     wh_outcome out;
     bool has_next = false;
-    assert_int_equal(wh_finish_and_next(f->db, &job, true, &ok, &f->policy, 1, &out,
+    assert_int_equal(wh_finish_and_next(f->s.db, &job, true, &ok, &f->policy, 1, &out,
                                         rn_now_ms() + 30000, &next, &has_next),
                      0);
     assert_string_equal(out.status, "succeeded");
@@ -340,7 +289,7 @@ static void success_records_the_attempt_and_promotes_the_next_event(void **state
 static const char *claimed_by(fixture *f, const char *hook, const char *event)
 {
     static char out[48];
-    rn_rows *rows = rn_db_query(f->db,
+    rn_rows *rows = rn_db_query(f->s.db,
                                 "SELECT claimed_by FROM webhook_deliveries WHERE tenant_id = $1"
                                 " AND webhook_id = $2 AND event_id = $3",
                                 RN_PARAMS(RN_T(f->tenant), RN_T(hook), RN_T(event)));
@@ -360,7 +309,7 @@ static int finish_one_ok(fixture *f, const wh_job *job, wh_job *next, bool *has_
                          .lease_until = rn_now_ms() + 30000, .next = next,
                          .has_next = has_next, .out = &out, .rc = -1, .next_data = next_data};
     *has_next = false;
-    int rc = wh_finish_one(f->db, &f->policy, &it);
+    int rc = wh_finish_one(f->s.db, &f->policy, &it);
     assert_string_equal(out.status, "succeeded");
     return rc;
 }
@@ -373,8 +322,8 @@ static void finish_one_hands_over_the_next_delivery_with_its_data(void **state)
     emit(f, "contact.created", e[0]);
     emit(f, "contact.updated", e[1]);
     emit(f, "contact.deleted", e[2]);
-    wh_fanout(f->db, 100);
-    bool pg = rn_db_dialect(f->db) == RN_DB_POSTGRES;
+    wh_fanout(f->s.db, 100);
+    bool pg = rn_db_dialect(f->s.db) == RN_DB_POSTGRES;
     wh_job job, next;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
     for (int i = 0; i < 2; i++) {
@@ -422,10 +371,10 @@ static void a_disabled_destination_gets_its_next_head_unclaimed(void **state)
     char e1[48], e2[48];
     emit(f, "ticket.created", e1);
     emit(f, "ticket.updated", e2);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     wh_job job, next;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
-    rn_db_exec(f->db, "UPDATE webhooks SET enabled = 0 WHERE tenant_id = $1",
+    rn_db_exec(f->s.db, "UPDATE webhooks SET enabled = 0 WHERE tenant_id = $1",
                RN_PARAMS(RN_T(f->tenant)));
     wh_job_data data = {0};
     bool has_next;
@@ -444,7 +393,7 @@ static void failures_retry_on_the_schedule_then_give_up(void **state)
     char e1[48], e2[48];
     emit(f, "call.started", e1);
     emit(f, "call.ended", e2);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     rn_send_result bad = answer(500, -1);
     wh_job job;
     wh_outcome out;
@@ -454,7 +403,7 @@ static void failures_retry_on_the_schedule_then_give_up(void **state)
         assert_int_equal(claim(f, "node_a", now, &job, 1), 1);
         assert_int_equal(job.attempts, attempt - 1);
         long long before = rn_now_ms();
-        assert_int_equal(wh_finish(f->db, &job, false, &bad, &f->policy, 0, &out), 0);
+        assert_int_equal(wh_finish(f->s.db, &job, false, &bad, &f->policy, 0, &out), 0);
         assert_string_equal(out.status, "pending");
         assert_int_equal(out.number, attempt);
         /* rnd 0 is the low end of the jitter: 80% of the schedule entry. */
@@ -465,7 +414,7 @@ static void failures_retry_on_the_schedule_then_give_up(void **state)
         now = out.next_attempt_at;
     }
     assert_int_equal(claim(f, "node_a", now, &job, 1), 1);
-    assert_int_equal(wh_finish(f->db, &job, false, &bad, &f->policy, 0, &out), 0);
+    assert_int_equal(wh_finish(f->s.db, &job, false, &bad, &f->policy, 0, &out), 0);
     assert_string_equal(out.status, "failed");
     assert_int_equal(out.next_attempt_at, 0);
     assert_string_equal(status_of(f, "wh_a", e1), "failed");
@@ -483,16 +432,16 @@ static void a_success_resets_the_failure_run(void **state)
     add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
     emit(f, "call.started", e1);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     rn_send_result bad = answer(502, -1), ok = answer(204, -1);
     wh_job job;
     wh_outcome out;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
-    wh_finish(f->db, &job, false, &bad, &f->policy, 0, &out);
+    wh_finish(f->s.db, &job, false, &bad, &f->policy, 0, &out);
     assert_int_equal(scalar(f, "SELECT consecutive_failures FROM webhooks WHERE tenant_id = $1"),
                      1);
     assert_int_equal(claim(f, "node_a", out.next_attempt_at, &job, 1), 1);
-    wh_finish(f->db, &job, true, &ok, &f->policy, 0, &out);
+    wh_finish(f->s.db, &job, true, &ok, &f->policy, 0, &out);
     assert_string_equal(out.status, "succeeded");
     assert_int_equal(out.number, 2);
     assert_int_equal(scalar(f, "SELECT consecutive_failures FROM webhooks WHERE tenant_id = $1"),
@@ -506,20 +455,20 @@ static void a_run_of_failures_disables_with_a_system_audit_entry(void **state)
     add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
     emit(f, "conversation.created", e1);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     rn_send_result bad = answer(500, -1);
     wh_job job;
     wh_outcome out;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
-    wh_finish(f->db, &job, false, &bad, &f->policy, 0, &out);
+    wh_finish(f->s.db, &job, false, &bad, &f->policy, 0, &out);
     assert_false(out.disabled);
     assert_int_equal(claim(f, "node_a", out.next_attempt_at, &job, 1), 1);
-    assert_int_equal(wh_finish(f->db, &job, false, &bad, &f->policy, 0, &out), 0);
+    assert_int_equal(wh_finish(f->s.db, &job, false, &bad, &f->policy, 0, &out), 0);
     assert_true(out.disabled);
     assert_string_equal(out.status, "failed"); /* no automatic attempt follows */
     assert_int_equal(out.next_attempt_at, 0);
     assert_int_equal(scalar(f, "SELECT enabled FROM webhooks WHERE tenant_id = $1"), 0);
-    rn_rows *rows = rn_db_query(f->db,
+    rn_rows *rows = rn_db_query(f->s.db,
                                 "SELECT disabled_reason FROM webhooks WHERE tenant_id = $1",
                                 RN_PARAMS(RN_T(f->tenant)));
     assert_string_equal(rn_rows_get(rows, 0, 0),
@@ -532,9 +481,9 @@ static void a_run_of_failures_disables_with_a_system_audit_entry(void **state)
     /* The queue waits while disabled, and resumes when enabled again. */
     assert_string_equal(status_of(f, "wh_a", e1), "pending");
     assert_int_equal(claim(f, "node_a", rn_now_ms() + 3600000, &job, 1), 0);
-    rn_db_exec(f->db, "UPDATE webhooks SET enabled = 1 WHERE tenant_id = $1",
+    rn_db_exec(f->s.db, "UPDATE webhooks SET enabled = 1 WHERE tenant_id = $1",
                RN_PARAMS(RN_T(f->tenant)));
-    assert_int_equal(wh_queue_resume(f->db, f->tenant, "wh_a", rn_now_ms()), 0);
+    assert_int_equal(wh_queue_resume(f->s.db, f->tenant, "wh_a", rn_now_ms()), 0);
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
     assert_string_equal(job.event_id, e1);
 }
@@ -545,15 +494,15 @@ static void http_410_disables_at_once(void **state)
     add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
     emit(f, "conversation.closed", e1);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     rn_send_result gone = answer(410, -1);
     wh_job job;
     wh_outcome out;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
-    assert_int_equal(wh_finish(f->db, &job, false, &gone, &f->policy, 0, &out), 0);
+    assert_int_equal(wh_finish(f->s.db, &job, false, &gone, &f->policy, 0, &out), 0);
     assert_true(out.disabled);
     assert_string_equal(out.status, "failed");
-    rn_rows *rows = rn_db_query(f->db,
+    rn_rows *rows = rn_db_query(f->s.db,
                                 "SELECT enabled, disabled_reason FROM webhooks"
                                 " WHERE tenant_id = $1",
                                 RN_PARAMS(RN_T(f->tenant)));
@@ -568,13 +517,13 @@ static void retry_after_sets_the_next_attempt(void **state)
     add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
     emit(f, "ticket.created", e1);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     rn_send_result busy = answer(429, 7);
     wh_job job;
     wh_outcome out;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
     long long before = rn_now_ms();
-    wh_finish(f->db, &job, false, &busy, &f->policy, 0, &out);
+    wh_finish(f->s.db, &job, false, &busy, &f->policy, 0, &out);
     assert_string_equal(out.status, "pending");
     assert_in_range(out.next_attempt_at - before, 7000, 7050);
 }
@@ -586,18 +535,18 @@ static void a_lost_lease_records_the_attempt_but_leaves_the_queue_alone(void **s
     char e1[48], e2[48];
     emit(f, "ticket.created", e1);
     emit(f, "ticket.updated", e2);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     wh_job mine, theirs;
     long long now = rn_now_ms();
     assert_int_equal(claim(f, "node_a", now, &mine, 1), 1);
     assert_int_equal(claim(f, "node_b", now + 30001, &theirs, 1), 1);
     rn_send_result ok = answer(200, -1);
     wh_outcome out;
-    assert_int_equal(wh_finish(f->db, &mine, true, &ok, &f->policy, 0, &out), 0);
+    assert_int_equal(wh_finish(f->s.db, &mine, true, &ok, &f->policy, 0, &out), 0);
     assert_string_equal(status_of(f, "wh_a", e1), "pending"); /* node_b still holds it */
     assert_string_equal(status_of(f, "wh_a", e2), "queued");
     f->policy.node = "node_b";
-    assert_int_equal(wh_finish(f->db, &theirs, true, &ok, &f->policy, 0, &out), 0);
+    assert_int_equal(wh_finish(f->s.db, &theirs, true, &ok, &f->policy, 0, &out), 0);
     assert_int_equal(out.number, 2);
     assert_string_equal(status_of(f, "wh_a", e1), "succeeded");
     assert_string_equal(status_of(f, "wh_a", e2), "pending");
@@ -609,17 +558,17 @@ static void a_deleted_destination_leaves_nothing_to_finish(void **state)
     add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
     emit(f, "ticket.created", e1);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     wh_job job;
     wh_outcome out;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
-    rn_db_exec(f->db, "DELETE FROM webhooks WHERE tenant_id = $1", RN_PARAMS(RN_T(f->tenant)));
-    assert_int_equal(wh_queue_drop(f->db, f->tenant, "wh_a"), 0);
+    rn_db_exec(f->s.db, "DELETE FROM webhooks WHERE tenant_id = $1", RN_PARAMS(RN_T(f->tenant)));
+    assert_int_equal(wh_queue_drop(f->s.db, f->tenant, "wh_a"), 0);
     wh_job_data data;
-    assert_int_equal(wh_job_load(f->db, &job, &data), 1);
+    assert_int_equal(wh_job_load(f->s.db, &job, &data), 1);
     wh_job_data_free(&data);
     rn_send_result ok = answer(200, -1);
-    assert_int_equal(wh_finish(f->db, &job, true, &ok, &f->policy, 0, &out), 1);
+    assert_int_equal(wh_finish(f->s.db, &job, true, &ok, &f->policy, 0, &out), 1);
     assert_int_equal(scalar(f, "SELECT COUNT(*) FROM webhook_attempts WHERE tenant_id = $1"), 0);
 }
 
@@ -629,11 +578,11 @@ static void job_load_returns_the_outbox_bytes(void **state)
     add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
     emit(f, "ticket.created", e1);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     wh_job job;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
     wh_job_data data;
-    assert_int_equal(wh_job_load(f->db, &job, &data), 0);
+    assert_int_equal(wh_job_load(f->s.db, &job, &data), 0);
     assert_string_equal(data.url, "https://example.com/h");
     json_t *payload = json_loads(data.payload, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(payload, "id")), e1);
@@ -654,10 +603,10 @@ static void finish_many_records_a_batch_in_one_transaction(void **state)
     char e1[48], e2[48];
     emit(f, "ticket.created", e1);
     emit(f, "ticket.updated", e2);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     wh_job jobs[3];
     assert_int_equal(claim(f, "node_a", rn_now_ms(), jobs, 3), 3);
-    rn_db_exec(f->db, "DELETE FROM webhooks WHERE tenant_id = $1 AND id = 'wh_c'",
+    rn_db_exec(f->s.db, "DELETE FROM webhooks WHERE tenant_id = $1 AND id = 'wh_c'",
                RN_PARAMS(RN_T(f->tenant)));
     rn_send_result ok = answer(200, -1), bad = answer(500, -1);
     wh_outcome out[3];
@@ -673,7 +622,7 @@ static void finish_many_records_a_batch_in_one_transaction(void **state)
                                     .next = is_a ? &next[i] : NULL, .has_next = &has_next[i],
                                     .out = &out[i], .rc = -1};
     }
-    assert_int_equal(wh_finish_many(f->db, &f->policy, items, 3), 0);
+    assert_int_equal(wh_finish_many(f->s.db, &f->policy, items, 3), 0);
     for (int i = 0; i < 3; i++) {
         const char *hook = jobs[i].webhook_id;
         if (strcmp(hook, "wh_a") == 0) {
@@ -703,17 +652,17 @@ static void a_destination_never_has_two_heads(void **state)
     char e1[48], e2[48];
     emit(f, "call.started", e1);
     emit(f, "call.ended", e2);
-    wh_fanout(f->db, 100);
-    assert_int_equal(rn_db_exec(f->db,
+    wh_fanout(f->s.db, 100);
+    assert_int_equal(rn_db_exec(f->s.db,
                                 "UPDATE webhook_deliveries SET status = 'pending'"
                                 " WHERE tenant_id = $1 AND event_id = $2",
                                 RN_PARAMS(RN_T(f->tenant), RN_T(e2))),
                      -1);
-    assert_int_equal(rn_db_last_error(f->db), RN_DB_ERR_CONSTRAINT);
+    assert_int_equal(rn_db_last_error(f->s.db), RN_DB_ERR_CONSTRAINT);
     /* An election with a head in place changes nothing. */
     wh_job next;
     bool has = false;
-    assert_int_equal(wh_elect(f->db, f->tenant, "wh_a", "node_a", rn_now_ms() + 1000, &next,
+    assert_int_equal(wh_elect(f->s.db, f->tenant, "wh_a", "node_a", rn_now_ms() + 1000, &next,
                               &has),
                      0);
     assert_false(has);
@@ -729,21 +678,21 @@ static void the_sweep_elects_a_head_for_a_headless_queue(void **state)
     emit(f, "call.started", e1);
     emit(f, "call.ended", e2);
     emit(f, "call.ended", e3);
-    wh_fanout(f->db, 100);
+    wh_fanout(f->s.db, 100);
     /* As if a node died between committing a finish and electing. */
-    rn_db_exec(f->db,
+    rn_db_exec(f->s.db,
                "UPDATE webhook_deliveries SET status = 'succeeded' WHERE tenant_id = $1"
                " AND event_id = $2",
                RN_PARAMS(RN_T(f->tenant), RN_T(e1)));
-    rn_db_exec(f->db, "UPDATE webhooks SET enabled = 0 WHERE tenant_id = $1 AND id = 'wh_off'",
+    rn_db_exec(f->s.db, "UPDATE webhooks SET enabled = 0 WHERE tenant_id = $1 AND id = 'wh_off'",
                RN_PARAMS(RN_T(f->tenant)));
     wh_job job;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 0);
-    assert_int_equal(wh_sweep(f->db), 1); /* not the disabled one */
+    assert_int_equal(wh_sweep(f->s.db), 1); /* not the disabled one */
     assert_string_equal(status_of(f, "wh_a", e2), "pending");
     assert_string_equal(status_of(f, "wh_a", e3), "queued");
     assert_string_equal(status_of(f, "wh_off", e2), "queued");
-    assert_int_equal(wh_sweep(f->db), 0);
+    assert_int_equal(wh_sweep(f->s.db), 0);
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
     assert_string_equal(job.event_id, e2);
 }
@@ -760,7 +709,7 @@ typedef struct {
 static void *claim_thread(void *arg)
 {
     claimer *c = arg;
-    rn_db *db = rn_pool_acquire(c->f->pool);
+    rn_db *db = rn_pool_acquire(c->f->s.pool);
     char node[16];
     snprintf(node, sizeof node, "node_%d", c->id);
     for (int round = 0; round < 40 && c->claimed < 64; round++) {
@@ -770,7 +719,7 @@ static void *claim_thread(void *arg)
             snprintf(c->events[c->claimed++], sizeof c->events[0], "%s/%s", jobs[i].webhook_id,
                      jobs[i].event_id);
     }
-    rn_pool_release(c->f->pool, db);
+    rn_pool_release(c->f->s.pool, db);
     return NULL;
 }
 
@@ -784,7 +733,7 @@ static void concurrent_claims_never_hand_out_a_head_twice(void **state)
     }
     emit(f, "agent.presence.changed", id);
     emit(f, "agent.presence.changed", id);
-    assert_int_equal(wh_fanout(f->db, 100), 2);
+    assert_int_equal(wh_fanout(f->s.db, 100), 2);
     claimer c[4];
     pthread_t t[4];
     for (int i = 0; i < 4; i++) {
@@ -815,21 +764,21 @@ typedef struct {
 static void *emit_and_fanout_thread(void *arg)
 {
     racer *r = arg;
-    rn_db *db = rn_pool_acquire(r->f->pool);
+    rn_db *db = rn_pool_acquire(r->f->s.pool);
     for (int i = 0; i < r->rounds; i++) {
         json_t *data = json_object();
         rn_event_emit(db, r->f->tenant, "contact.updated", data, NULL, 0);
         json_decref(data);
         wh_fanout(db, 10);
     }
-    rn_pool_release(r->f->pool, db);
+    rn_pool_release(r->f->s.pool, db);
     return NULL;
 }
 
 static void *claim_and_finish_thread(void *arg)
 {
     racer *r = arg;
-    rn_db *db = rn_pool_acquire(r->f->pool);
+    rn_db *db = rn_pool_acquire(r->f->s.pool);
     wh_policy p = r->f->policy;
     p.node = "node_racer";
     rn_send_result ok = answer(200, -1);
@@ -839,7 +788,7 @@ static void *claim_and_finish_thread(void *arg)
         if (wh_claim(db, p.node, rn_now_ms(), rn_now_ms() + 60000, &job, 1) == 1)
             wh_finish(db, &job, true, &ok, &p, 0, &out);
     }
-    rn_pool_release(r->f->pool, db);
+    rn_pool_release(r->f->s.pool, db);
     return NULL;
 }
 
@@ -855,7 +804,7 @@ static void fanout_racing_finishes_never_strands_a_queued_row(void **state)
     pthread_create(&t[2], NULL, claim_and_finish_thread, &r);
     for (int i = 0; i < 3; i++)
         pthread_join(t[i], NULL);
-    while (wh_fanout(f->db, 100) > 0)
+    while (wh_fanout(f->s.db, 100) > 0)
         ;
     /* Invariant: a destination with queued rows has exactly one pending head. */
     assert_int_equal(scalar(f, "SELECT COUNT(*) FROM (SELECT webhook_id FROM webhook_deliveries"
@@ -872,7 +821,7 @@ static void fanout_racing_finishes_never_strands_a_queued_row(void **state)
     wh_job job;
     wh_outcome out;
     while (claim(f, "node_a", rn_now_ms(), &job, 1) == 1)
-        wh_finish(f->db, &job, true, &ok, &f->policy, 0, &out);
+        wh_finish(f->s.db, &job, true, &ok, &f->policy, 0, &out);
     assert_int_equal(scalar(f, "SELECT COUNT(*) FROM webhook_deliveries WHERE tenant_id = $1"
                                " AND status <> 'succeeded'"),
                      0);
