@@ -66,15 +66,31 @@ static void reply_or_fail(rn_req *r, int rc, json_t *out, int status, rn_err con
         rn_sdk_act_fail(r, rc, conflict);
 }
 
+/* One read of the store by tenant and id; needs no unit of work. */
+typedef int (*agent_read_fn)(rn_db *db, const char *tenant_id, const char *id, json_t **out);
+
+/* Answers 200 with the record `id` read by `get`, or the failure. */
+static void reply_read(rn_req *r, agent_read_fn get, const char *id, rn_err conflict)
+{
+    json_t *out = NULL;
+    rn_db *db = rn_req_db(r);
+    int rc = db ? get(db, r->who.tenant_id, id, &out) : RN_ACT_STORE;
+    reply_or_fail(r, rc, out, 200, conflict);
+}
+
+/* Runs `op` as one unit of work and answers `status` with its result. */
+static void run_reply(rn_req *r, sdk_act_fn op, agent_op *o, int status, rn_err conflict)
+{
+    json_t *out = NULL;
+    int rc = rn_sdk_act_run(r, op, o, &out);
+    reply_or_fail(r, rc, out, status, conflict);
+}
+
 /* ---- presence ------------------------------------------------------------- */
 
 void rn_sdk_agent_presence_get(rn_req *r)
 {
-    json_t *out = NULL;
-    rn_db *db = rn_req_db(r);
-    int rc = db ? rn_activity_presence_get(db, r->who.tenant_id, r->who.subject, &out)
-                : RN_ACT_STORE;
-    reply_or_fail(r, rc, out, 200, RN_SDK_CONVERSATION_CLOSED);
+    reply_read(r, rn_activity_presence_get, r->who.subject, RN_SDK_CONVERSATION_CLOSED);
 }
 
 static int presence_op(rn_act *a, void *ctx, json_t **out)
@@ -87,13 +103,12 @@ void rn_sdk_agent_presence_set(rn_req *r)
 {
     static const char *const allowed[] = {"status", NULL};
     agent_op o = op_for(r);
-    json_t *details = json_array(), *out = NULL;
+    json_t *details = json_array();
     rn_sdk_body_only(r, allowed, details);
     rn_sdk_choice(r, "status", PRESENCE, true, &o.status, details);
     if (rn_sdk_details_reply(r, details) != 0)
         return;
-    int rc = rn_sdk_act_run(r, presence_op, &o, &out);
-    reply_or_fail(r, rc, out, 200, RN_SDK_CONVERSATION_CLOSED);
+    run_reply(r, presence_op, &o, 200, RN_SDK_CONVERSATION_CLOSED);
 }
 
 /* ---- conversations -------------------------------------------------------- */
@@ -128,11 +143,7 @@ void rn_sdk_agent_conversations(rn_req *r)
 
 void rn_sdk_agent_conversation(rn_req *r)
 {
-    json_t *out = NULL;
-    rn_db *db = rn_req_db(r);
-    int rc = db ? rn_activity_conversation_get(db, r->who.tenant_id, rn_req_param(r, 0), &out)
-                : RN_ACT_STORE;
-    reply_or_fail(r, rc, out, 200, RN_SDK_CONVERSATION_CLOSED);
+    reply_read(r, rn_activity_conversation_get, rn_req_param(r, 0), RN_SDK_CONVERSATION_CLOSED);
 }
 
 static int assign_op(rn_act *a, void *ctx, json_t **out)
@@ -175,13 +186,12 @@ static int close_op(rn_act *a, void *ctx, json_t **out)
 void rn_sdk_agent_close(rn_req *r)
 {
     agent_op o = op_for(r);
-    json_t *details = json_array(), *out = NULL;
+    json_t *details = json_array();
     static const char *const allowed[] = {NULL};
     rn_sdk_body_only(r, allowed, details);
     if (rn_sdk_details_reply(r, details) != 0)
         return;
-    int rc = rn_sdk_act_run(r, close_op, &o, &out);
-    reply_or_fail(r, rc, out, 200, RN_SDK_CONVERSATION_CLOSED);
+    run_reply(r, close_op, &o, 200, RN_SDK_CONVERSATION_CLOSED);
 }
 
 /* ---- messages ------------------------------------------------------------- */
@@ -215,13 +225,12 @@ void rn_sdk_agent_message_send(rn_req *r)
 {
     static const char *const allowed[] = {"text", NULL};
     agent_op o = op_for(r);
-    json_t *details = json_array(), *out = NULL;
+    json_t *details = json_array();
     rn_sdk_body_only(r, allowed, details);
     rn_sdk_text(r, "text", MESSAGE_MAX_CHARS, true, true, &o.text, details);
     if (rn_sdk_details_reply(r, details) != 0)
         return;
-    int rc = rn_sdk_act_run(r, message_op, &o, &out);
-    reply_or_fail(r, rc, out, 201, RN_SDK_CONVERSATION_CLOSED);
+    run_reply(r, message_op, &o, 201, RN_SDK_CONVERSATION_CLOSED);
 }
 
 /* ---- calls ---------------------------------------------------------------- */
@@ -256,24 +265,19 @@ void rn_sdk_agent_call_start(rn_req *r)
 {
     static const char *const allowed[] = {"direction", "conversationId", NULL};
     agent_op o = op_for(r);
-    json_t *details = json_array(), *out = NULL;
+    json_t *details = json_array();
     rn_sdk_body_only(r, allowed, details);
     rn_sdk_choice(r, "direction", DIRECTIONS, true, &o.direction, details);
     rn_sdk_text(r, "conversationId", 64, false, false, &o.conversation, details);
     if (rn_sdk_details_reply(r, details) != 0 ||
         conversation_ref(r, o.conversation, "conversationId") != 0)
         return;
-    int rc = rn_sdk_act_run(r, call_start_op, &o, &out);
-    reply_or_fail(r, rc, out, 201, RN_SDK_CALL_ENDED);
+    run_reply(r, call_start_op, &o, 201, RN_SDK_CALL_ENDED);
 }
 
 void rn_sdk_agent_call_get(rn_req *r)
 {
-    json_t *out = NULL;
-    rn_db *db = rn_req_db(r);
-    int rc = db ? rn_activity_call_get(db, r->who.tenant_id, rn_req_param(r, 0), &out)
-                : RN_ACT_STORE;
-    reply_or_fail(r, rc, out, 200, RN_SDK_CALL_ENDED);
+    reply_read(r, rn_activity_call_get, rn_req_param(r, 0), RN_SDK_CALL_ENDED);
 }
 
 static int call_end_op(rn_act *a, void *ctx, json_t **out)
@@ -346,7 +350,7 @@ void rn_sdk_agent_ticket_open(rn_req *r)
                                           "conversationId", "assigneeId", NULL};
     agent_op o = op_for(r);
     rn_ticket_fields *t = &o.ticket;
-    json_t *details = json_array(), *out = NULL;
+    json_t *details = json_array();
     rn_sdk_body_only(r, allowed, details);
     rn_sdk_text(r, "subject", SUBJECT_MAX_CHARS, true, false, &t->subject, details);
     rn_sdk_text(r, "description", DESCRIPTION_MAX_CHARS, false, true, &t->description, details);
@@ -357,17 +361,12 @@ void rn_sdk_agent_ticket_open(rn_req *r)
         conversation_ref(r, t->conversation_id, "conversationId") != 0 ||
         assignee_ref(r, t->assignee_id) != 0)
         return;
-    int rc = rn_sdk_act_run(r, ticket_open_op, &o, &out);
-    reply_or_fail(r, rc, out, 201, RN_SDK_CONVERSATION_CLOSED);
+    run_reply(r, ticket_open_op, &o, 201, RN_SDK_CONVERSATION_CLOSED);
 }
 
 void rn_sdk_agent_ticket_get(rn_req *r)
 {
-    json_t *out = NULL;
-    rn_db *db = rn_req_db(r);
-    int rc = db ? rn_activity_ticket_get(db, r->who.tenant_id, rn_req_param(r, 0), &out)
-                : RN_ACT_STORE;
-    reply_or_fail(r, rc, out, 200, RN_SDK_CONVERSATION_CLOSED);
+    reply_read(r, rn_activity_ticket_get, rn_req_param(r, 0), RN_SDK_CONVERSATION_CLOSED);
 }
 
 static int ticket_update_op(rn_act *a, void *ctx, json_t **out)
@@ -388,7 +387,7 @@ void rn_sdk_agent_ticket_update(rn_req *r)
                                           "assigneeId", NULL};
     agent_op o = op_for(r);
     rn_ticket_fields *t = &o.ticket;
-    json_t *details = json_array(), *out = NULL;
+    json_t *details = json_array();
     rn_sdk_body_only(r, allowed, details);
     if (is_null_member(r, "subject") || is_null_member(r, "status") ||
         is_null_member(r, "priority"))
@@ -407,8 +406,7 @@ void rn_sdk_agent_ticket_update(rn_req *r)
         rn_detail_add(details, "body", "no_fields");
     if (rn_sdk_details_reply(r, details) != 0 || assignee_ref(r, t->assignee_id) != 0)
         return;
-    int rc = rn_sdk_act_run(r, ticket_update_op, &o, &out);
-    reply_or_fail(r, rc, out, 200, RN_SDK_CONVERSATION_CLOSED);
+    run_reply(r, ticket_update_op, &o, 200, RN_SDK_CONVERSATION_CLOSED);
 }
 
 void rn_sdk_preflight_patch(rn_req *r)
