@@ -21,6 +21,8 @@
 
 #include "webhooks/netguard.h"
 
+#include "fake_resolver.h"
+
 typedef struct {
     const char *addr;
     int is_private;
@@ -350,129 +352,49 @@ static void test_url_resolve_fills_address(void **state)
 
 /* ---- name lookups through a fake resolver -------------------------------- */
 
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t opened;
-    int hang;            /* 1: block until fake_open() */
-    int calls;
-    int error;           /* returned instead of an answer when not 0 */
-    const char *answer[2]; /* numeric addresses, second may be NULL */
-    char host[64], port[8];
-} fake = {.lock = PTHREAD_MUTEX_INITIALIZER, .opened = PTHREAD_COND_INITIALIZER};
-
-static int fake_resolver(const char *host, const char *port, const struct addrinfo *hints,
-                         struct addrinfo **res)
-{
-    pthread_mutex_lock(&fake.lock);
-    fake.calls++;
-    snprintf(fake.host, sizeof fake.host, "%s", host);
-    snprintf(fake.port, sizeof fake.port, "%s", port);
-    while (fake.hang)
-        pthread_cond_wait(&fake.opened, &fake.lock);
-    int error = fake.error;
-    const char *answer[2] = {fake.answer[0], fake.answer[1]};
-    pthread_mutex_unlock(&fake.lock);
-    if (error != 0)
-        return error;
-    struct addrinfo numeric = *hints;
-    numeric.ai_flags |= AI_NUMERICHOST;
-    *res = NULL;
-    struct addrinfo **tail = res;
-    for (int i = 0; i < 2 && answer[i] != NULL; i++) {
-        /* glibc's freeaddrinfo frees node by node, so chained lists free as one */
-        if (getaddrinfo(answer[i], port, &numeric, tail) != 0)
-            return EAI_FAIL;
-        while (*tail != NULL)
-            tail = &(*tail)->ai_next;
-    }
-    return 0;
-}
-
-static void fake_setup(int hang, int error, const char *first, const char *second)
-{
-    pthread_mutex_lock(&fake.lock);
-    fake.hang = hang;
-    fake.calls = 0;
-    fake.error = error;
-    fake.answer[0] = first;
-    fake.answer[1] = second;
-    fake.host[0] = fake.port[0] = '\0';
-    pthread_mutex_unlock(&fake.lock);
-    rn_netguard_set_resolver(fake_resolver);
-}
-
-static int fake_calls(void)
-{
-    pthread_mutex_lock(&fake.lock);
-    int n = fake.calls;
-    pthread_mutex_unlock(&fake.lock);
-    return n;
-}
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* Lets hung lookups return, waits until every lookup thread has finished
- * (and freed its job), and puts getaddrinfo back. */
-static void fake_open_and_drain(void)
-{
-    pthread_mutex_lock(&fake.lock);
-    fake.hang = 0;
-    pthread_cond_broadcast(&fake.opened);
-    pthread_mutex_unlock(&fake.lock);
-    long deadline = now_ms() + 5000;
-    while (rn_netguard_lookups_in_flight() > 0 && now_ms() < deadline)
-        usleep(1000);
-    assert_int_equal(rn_netguard_lookups_in_flight(), 0);
-    rn_netguard_set_resolver(NULL);
-}
-
 static void test_name_lookup_answers_are_judged(void **state)
 {
     (void)state;
     rn_url_target t;
-    fake_setup(0, 0, "93.184.215.14", NULL);
+    fake_dns_setup((fake_dns_plan){.answer = {"93.184.215.14"}});
     assert_int_equal(rn_url_resolve("https://hooks.example:8443/x", 0, 1000, &t), RN_URL_OK);
     assert_string_equal(t.pin, "::93.184.215.14:8443");
-    assert_string_equal(fake.host, "hooks.example");
-    assert_string_equal(fake.port, "8443");
-    assert_int_equal(fake_calls(), 1);
+    assert_string_equal(fake_dns.host, "hooks.example");
+    assert_string_equal(fake_dns.port, "8443");
+    assert_int_equal(fake_dns_calls(), 1);
 
-    fake_setup(0, 0, "93.184.215.14", "10.0.0.7"); /* one private answer is enough */
+    /* one private answer is enough */
+    fake_dns_setup((fake_dns_plan){.answer = {"93.184.215.14", "10.0.0.7"}});
     assert_int_equal(rn_url_resolve("https://hooks.example/", 0, 1000, &t),
                      RN_URL_PRIVATE_ADDRESS);
-    fake_setup(0, 0, "10.0.0.7", "93.184.215.14");
+    fake_dns_setup((fake_dns_plan){.answer = {"10.0.0.7", "93.184.215.14"}});
     assert_int_equal(rn_url_resolve("https://hooks.example/", 1, 1000, &t), RN_URL_OK);
     assert_string_equal(t.pin, "::10.0.0.7:443");
-    fake_setup(0, EAI_NONAME, NULL, NULL);
+    fake_dns_setup((fake_dns_plan){.error = EAI_NONAME});
     assert_int_equal(rn_url_resolve("https://hooks.example/", 0, 1000, &t), RN_URL_UNRESOLVABLE);
 
     /* numeric hosts never reach the resolver */
-    fake_setup(0, 0, "93.184.215.14", NULL);
+    fake_dns_setup((fake_dns_plan){.answer = {"93.184.215.14"}});
     assert_int_equal(rn_url_resolve("https://8.8.8.8/", 0, 1000, &t), RN_URL_OK);
     assert_int_equal(rn_url_resolve("https://[2606:4700::1111]/", 0, 1000, &t), RN_URL_OK);
-    assert_int_equal(fake_calls(), 0);
-    fake_open_and_drain();
+    assert_int_equal(fake_dns_calls(), 0);
+    fake_dns_open_and_drain();
 }
 
 static void test_hanging_lookup_is_bounded(void **state)
 {
     (void)state;
-    fake_setup(1, 0, "93.184.215.14", NULL);
+    fake_dns_setup((fake_dns_plan){.hang = 1, .answer = {"93.184.215.14"}});
     rn_url_target t;
-    long started = now_ms();
+    long started = test_now_ms();
     assert_int_equal(rn_url_resolve("https://slow.example/", 0, 200, &t), RN_URL_DNS_TIMEOUT);
-    long took = now_ms() - started;
+    long took = test_now_ms() - started;
     assert_in_range(took, 195, 1000);
-    assert_int_equal(fake_calls(), 1);
+    assert_int_equal(fake_dns_calls(), 1);
     assert_int_equal(rn_netguard_lookups_in_flight(), 1); /* still hanging, not waited for */
     assert_int_equal(rn_url_check("https://slow.example/", 0, 50, NULL, 0), RN_URL_DNS_TIMEOUT);
     assert_int_equal(rn_netguard_lookups_in_flight(), 2);
-    fake_open_and_drain();
+    fake_dns_open_and_drain();
 }
 
 /* One owner (tenant) whose names never answer gets RN_URL_DNS_MAX_PER_OWNER
@@ -480,49 +402,49 @@ static void test_hanging_lookup_is_bounded(void **state)
 static void test_hung_lookups_are_capped_per_owner(void **state)
 {
     (void)state;
-    fake_setup(1, 0, "93.184.215.14", NULL);
+    fake_dns_setup((fake_dns_plan){.hang = 1, .answer = {"93.184.215.14"}});
     for (int i = 0; i < RN_URL_DNS_MAX_PER_OWNER; i++)
         assert_int_equal(rn_url_check_as("ten_a", "https://slow.example/", 0, 1, NULL, 0),
                          RN_URL_DNS_TIMEOUT);
-    long started = now_ms();
+    long started = test_now_ms();
     assert_int_equal(rn_url_check_as("ten_a", "https://slow.example/", 0, 5000, NULL, 0),
                      RN_URL_DNS_BUSY);
-    assert_in_range(now_ms() - started, 0, 500);
+    assert_in_range(test_now_ms() - started, 0, 500);
     assert_int_equal(rn_netguard_lookups_in_flight(), RN_URL_DNS_MAX_PER_OWNER);
     /* another owner, and lookups charged to no one, still start */
     assert_int_equal(rn_url_check_as("ten_b", "https://slow.example/", 0, 1, NULL, 0),
                      RN_URL_DNS_TIMEOUT);
     assert_int_equal(rn_url_check("https://slow.example/", 0, 1, NULL, 0), RN_URL_DNS_TIMEOUT);
     assert_int_equal(rn_netguard_lookups_in_flight(), RN_URL_DNS_MAX_PER_OWNER + 2);
-    fake_open_and_drain();
+    fake_dns_open_and_drain();
     /* once its lookups have returned, the owner resolves again */
-    fake_setup(0, 0, "93.184.215.14", NULL);
+    fake_dns_setup((fake_dns_plan){.answer = {"93.184.215.14"}});
     assert_int_equal(rn_url_check_as("ten_a", "https://slow.example/", 0, 1000, NULL, 0),
                      RN_URL_OK);
-    fake_open_and_drain();
+    fake_dns_open_and_drain();
 }
 
 static void test_hung_lookups_are_capped(void **state)
 {
     (void)state;
-    fake_setup(1, 0, "93.184.215.14", NULL);
+    fake_dns_setup((fake_dns_plan){.hang = 1, .answer = {"93.184.215.14"}});
     for (int i = 0; i < RN_URL_DNS_MAX_IN_FLIGHT; i++)
         assert_int_equal(rn_url_check("https://slow.example/", 0, 1, NULL, 0), RN_URL_DNS_TIMEOUT);
-    long deadline = now_ms() + 5000;
-    while (fake_calls() < RN_URL_DNS_MAX_IN_FLIGHT && now_ms() < deadline)
+    long deadline = test_now_ms() + 5000;
+    while (fake_dns_calls() < RN_URL_DNS_MAX_IN_FLIGHT && test_now_ms() < deadline)
         usleep(1000);
-    assert_int_equal(fake_calls(), RN_URL_DNS_MAX_IN_FLIGHT);
+    assert_int_equal(fake_dns_calls(), RN_URL_DNS_MAX_IN_FLIGHT);
     assert_int_equal(rn_netguard_lookups_in_flight(), RN_URL_DNS_MAX_IN_FLIGHT);
     /* one more is refused without starting a lookup or waiting for one */
-    long started = now_ms();
+    long started = test_now_ms();
     assert_int_equal(rn_url_check("https://slow.example/", 0, 5000, NULL, 0), RN_URL_DNS_BUSY);
-    assert_in_range(now_ms() - started, 0, 500);
-    assert_int_equal(fake_calls(), RN_URL_DNS_MAX_IN_FLIGHT);
-    fake_open_and_drain();
+    assert_in_range(test_now_ms() - started, 0, 500);
+    assert_int_equal(fake_dns_calls(), RN_URL_DNS_MAX_IN_FLIGHT);
+    fake_dns_open_and_drain();
     /* and once they are done, lookups run again */
-    fake_setup(0, 0, "93.184.215.14", NULL);
+    fake_dns_setup((fake_dns_plan){.answer = {"93.184.215.14"}});
     assert_int_equal(rn_url_check("https://slow.example/", 0, 1000, NULL, 0), RN_URL_OK);
-    fake_open_and_drain();
+    fake_dns_open_and_drain();
 }
 
 static void test_verdict_text(void **state)

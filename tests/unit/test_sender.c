@@ -24,6 +24,8 @@
 #include "webhooks/netguard.h"
 #include "webhooks/sender.h"
 
+#include "fake_resolver.h"
+
 /* ---- canned HTTP server ------------------------------------------------- */
 
 #define SERVER_BUF 16384
@@ -488,72 +490,13 @@ static void test_reused_handle_reuses_connection(void **state)
 
 /* ---- name lookups: a fake resolver stands in for DNS ---------------------- */
 
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t opened;
-    int hang;              /* 1: block until fake_open_and_drain() */
-    int delay_ms;          /* answer after this long */
-    int calls;
-    const char *answers[2]; /* call n answers answers[n % 2] (NULL: answers[0]) */
-} fake = {.lock = PTHREAD_MUTEX_INITIALIZER, .opened = PTHREAD_COND_INITIALIZER};
-
-static int fake_resolver(const char *host, const char *port, const struct addrinfo *hints,
-                         struct addrinfo **res)
-{
-    (void)host;
-    pthread_mutex_lock(&fake.lock);
-    int n = fake.calls++;
-    while (fake.hang)
-        pthread_cond_wait(&fake.opened, &fake.lock);
-    int delay_ms = fake.delay_ms;
-    const char *answer = fake.answers[n % 2] != NULL ? fake.answers[n % 2] : fake.answers[0];
-    pthread_mutex_unlock(&fake.lock);
-    if (delay_ms > 0)
-        usleep((useconds_t)delay_ms * 1000);
-    struct addrinfo numeric = *hints;
-    numeric.ai_flags |= AI_NUMERICHOST;
-    return getaddrinfo(answer, port, &numeric, res);
-}
-
-static void fake_setup(int hang, int delay_ms, const char *first, const char *second)
-{
-    pthread_mutex_lock(&fake.lock);
-    fake.hang = hang;
-    fake.delay_ms = delay_ms;
-    fake.calls = 0;
-    fake.answers[0] = first;
-    fake.answers[1] = second;
-    pthread_mutex_unlock(&fake.lock);
-    rn_netguard_set_resolver(fake_resolver);
-}
-
-static long test_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void fake_open_and_drain(void)
-{
-    pthread_mutex_lock(&fake.lock);
-    fake.hang = 0;
-    pthread_cond_broadcast(&fake.opened);
-    pthread_mutex_unlock(&fake.lock);
-    long deadline = test_now_ms() + 5000;
-    while (rn_netguard_lookups_in_flight() > 0 && test_now_ms() < deadline)
-        usleep(1000);
-    assert_int_equal(rn_netguard_lookups_in_flight(), 0);
-    rn_netguard_set_resolver(NULL);
-}
-
 /* A resolver that never answers costs the attempt its timeout, no more,
  * and the attempt is a plain failure with a clear error. */
 static void test_hanging_dns_fails_within_timeout(void **state)
 {
     (void)state;
     test_server *s = server_start(CANNED("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
-    fake_setup(1, 0, "127.0.0.1", NULL);
+    fake_dns_setup((fake_dns_plan){.hang = 1, .answer = {"127.0.0.1"}});
     char url[128];
     url_for(url, sizeof url, "http://slow.example", s->port, "/");
     rn_send_result r;
@@ -562,7 +505,7 @@ static void test_hanging_dns_fails_within_timeout(void **state)
     assert_string_equal(r.error, "dns timeout after 300 ms");
     assert_null(r.body);
     assert_in_range(r.duration_ms, 295, 1000);
-    fake_open_and_drain();
+    fake_dns_open_and_drain();
     int connections, requests;
     server_counts(s, &connections, &requests);
     assert_int_equal(connections, 0);
@@ -575,7 +518,7 @@ static void test_lookup_and_transfer_share_the_timeout(void **state)
 {
     (void)state;
     test_server *s = server_start(NULL, 0);
-    fake_setup(0, 400, "127.0.0.1", NULL);
+    fake_dns_setup((fake_dns_plan){.delay_ms = 400, .answer = {"127.0.0.1"}});
     char url[128];
     url_for(url, sizeof url, "http://slow.example", s->port, "/");
     rn_send_result r;
@@ -583,7 +526,7 @@ static void test_lookup_and_transfer_share_the_timeout(void **state)
     assert_int_equal(r.http_status, 0);
     assert_string_equal(r.error, "timeout after 500 ms");
     assert_in_range(r.duration_ms, 480, 850);
-    fake_open_and_drain();
+    fake_dns_open_and_drain();
     server_stop(s);
 }
 
@@ -614,7 +557,7 @@ static void test_reused_handle_never_reuses_another_address(void **state)
     test_server *a = server_start(CANNED("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"));
     test_server *b = server_start_at("127.0.0.2", a->port,
                                      CANNED("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"));
-    fake_setup(0, 0, "127.0.0.1", "127.0.0.2");
+    fake_dns_setup((fake_dns_plan){.rotate = 1, .answer = {"127.0.0.1", "127.0.0.2"}});
     char url[128];
     url_for(url, sizeof url, "http://moving.example", a->port, "/");
     CURL *curl = curl_easy_init();
@@ -634,7 +577,7 @@ static void test_reused_handle_never_reuses_another_address(void **state)
     assert_int_equal(connections, 1);
     assert_int_equal(requests, 1);
     curl_easy_cleanup(curl);
-    fake_open_and_drain();
+    fake_dns_open_and_drain();
     server_stop(b);
     server_stop(a);
 }
