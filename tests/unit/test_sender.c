@@ -187,12 +187,20 @@ static void server_stop(test_server *s)
     free(s);
 }
 
-static void server_counts(test_server *s, int *connections, int *requests)
+static int server_connections(test_server *s)
 {
     pthread_mutex_lock(&s->lock);
-    *connections = s->connections;
-    *requests = s->requests;
+    int n = s->connections;
     pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+static int server_requests(test_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int n = s->requests;
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }
 
 static void url_for(char *url, size_t cap, const char *scheme_host, int port, const char *path)
@@ -203,6 +211,24 @@ static void url_for(char *url, size_t cap, const char *scheme_host, int port, co
 #define CANNED(text) text, sizeof(text) - 1
 
 static const char BODY[] = "{\"id\":\"evt_01\",\"type\":\"contact.created\"}";
+
+/* Posts BODY to the server on 127.0.0.1 with a fresh handle, private
+ * addresses allowed; returns what rn_webhook_send returns. */
+static int send_local(test_server *s, const char *path, int timeout_ms, rn_send_result *r)
+{
+    char url[128];
+    url_for(url, sizeof url, "http://127.0.0.1", s->port, path);
+    return rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), NULL, timeout_ms, r);
+}
+
+/* One POST to a server that answers `response`, stopped before returning. */
+static int send_canned(const char *response, size_t response_len, rn_send_result *r)
+{
+    test_server *s = server_start(response, response_len);
+    int rc = send_local(s, "/", 5000, r);
+    server_stop(s);
+    return rc;
+}
 
 /* ---- sender ------------------------------------------------------------- */
 
@@ -253,18 +279,15 @@ static void test_200_keeps_first_2048_bytes(void **state)
 static void test_500_is_failure(void **state)
 {
     (void)state;
-    test_server *s = server_start(CANNED("HTTP/1.1 500 Internal Server Error\r\n"
-                                         "Content-Length: 4\r\n\r\noops"));
-    char url[128];
-    url_for(url, sizeof url, "http://127.0.0.1", s->port, "/");
+    static const char response[] = "HTTP/1.1 500 Internal Server Error\r\n"
+                                   "Content-Length: 4\r\n\r\noops";
     rn_send_result r;
-    assert_int_equal(rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), NULL, 5000, &r), -1);
+    assert_int_equal(send_canned(CANNED(response), &r), -1);
     assert_int_equal(r.http_status, 500);
     assert_string_equal(r.error, "HTTP 500");
     assert_string_equal(r.body, "oops");
     assert_int_equal(r.retry_after_s, -1);
     rn_send_result_free(&r);
-    server_stop(s);
 }
 
 static void test_302_is_not_followed(void **state)
@@ -272,16 +295,12 @@ static void test_302_is_not_followed(void **state)
     (void)state;
     test_server *s = server_start(CANNED("HTTP/1.1 302 Found\r\n"
                                          "Location: /elsewhere\r\nContent-Length: 0\r\n\r\n"));
-    char url[128];
-    url_for(url, sizeof url, "http://127.0.0.1", s->port, "/start");
     rn_send_result r;
-    assert_int_equal(rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), NULL, 5000, &r), -1);
+    assert_int_equal(send_local(s, "/start", 5000, &r), -1);
     assert_int_equal(r.http_status, 302);
     assert_string_equal(r.error, "HTTP 302");
     assert_null(r.body);
-    int connections, requests;
-    server_counts(s, &connections, &requests);
-    assert_int_equal(requests, 1);
+    assert_int_equal(server_requests(s), 1);
     assert_non_null(strstr(s->request, "POST /start HTTP/1.1\r\n"));
     rn_send_result_free(&r);
     server_stop(s);
@@ -290,34 +309,28 @@ static void test_302_is_not_followed(void **state)
 static void test_503_retry_after_seconds(void **state)
 {
     (void)state;
-    test_server *s = server_start(CANNED("HTTP/1.1 503 Service Unavailable\r\n"
-                                         "Retry-After: 7\r\nContent-Length: 0\r\n\r\n"));
-    char url[128];
-    url_for(url, sizeof url, "http://127.0.0.1", s->port, "/");
+    static const char response[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                   "Retry-After: 7\r\nContent-Length: 0\r\n\r\n";
     rn_send_result r;
-    assert_int_equal(rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), NULL, 5000, &r), -1);
+    assert_int_equal(send_canned(CANNED(response), &r), -1);
     assert_int_equal(r.http_status, 503);
     assert_string_equal(r.error, "HTTP 503");
     assert_int_equal(r.retry_after_s, 7);
     rn_send_result_free(&r);
-    server_stop(s);
 }
 
 static void test_429_retry_after_past_date_is_zero(void **state)
 {
     (void)state;
-    test_server *s = server_start(CANNED("HTTP/1.1 429 Too Many Requests\r\n"
-                                         "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
-                                         "Content-Length: 0\r\n\r\n"));
-    char url[128];
-    url_for(url, sizeof url, "http://127.0.0.1", s->port, "/");
+    static const char response[] = "HTTP/1.1 429 Too Many Requests\r\n"
+                                   "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+                                   "Content-Length: 0\r\n\r\n";
     rn_send_result r;
-    assert_int_equal(rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), NULL, 5000, &r), -1);
+    assert_int_equal(send_canned(CANNED(response), &r), -1);
     assert_int_equal(r.http_status, 429);
     assert_string_equal(r.error, "HTTP 429");
     assert_int_equal(r.retry_after_s, 0);
     rn_send_result_free(&r);
-    server_stop(s);
 }
 
 static void test_429_retry_after_future_date(void **state)
@@ -333,48 +346,37 @@ static void test_429_retry_after_future_date(void **state)
                      "HTTP/1.1 429 Too Many Requests\r\nRetry-After: %s\r\n"
                      "Content-Length: 0\r\n\r\n",
                      date);
-    test_server *s = server_start(response, (size_t)n);
-    char url[128];
-    url_for(url, sizeof url, "http://127.0.0.1", s->port, "/");
     rn_send_result r;
-    assert_int_equal(rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), NULL, 5000, &r), -1);
+    assert_int_equal(send_canned(response, (size_t)n, &r), -1);
     assert_int_equal(r.http_status, 429);
     assert_in_range(r.retry_after_s, 115, 120);
     rn_send_result_free(&r);
-    server_stop(s);
 }
 
 static void test_retry_after_ignored_on_success(void **state)
 {
     (void)state;
-    test_server *s = server_start(CANNED("HTTP/1.1 204 No Content\r\nRetry-After: 7\r\n\r\n"));
-    char url[128];
-    url_for(url, sizeof url, "http://127.0.0.1", s->port, "/");
+    static const char response[] = "HTTP/1.1 204 No Content\r\nRetry-After: 7\r\n\r\n";
     rn_send_result r;
-    assert_int_equal(rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), NULL, 5000, &r), 0);
+    assert_int_equal(send_canned(CANNED(response), &r), 0);
     assert_int_equal(r.http_status, 204);
     assert_string_equal(r.error, "");
     assert_int_equal(r.retry_after_s, -1);
     assert_null(r.body);
     rn_send_result_free(&r);
-    server_stop(s);
 }
 
 static void test_silent_server_times_out(void **state)
 {
     (void)state;
     test_server *s = server_start(NULL, 0);
-    char url[128];
-    url_for(url, sizeof url, "http://127.0.0.1", s->port, "/");
     rn_send_result r;
-    assert_int_equal(rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), NULL, 300, &r), -1);
+    assert_int_equal(send_local(s, "/", 300, &r), -1);
     assert_int_equal(r.http_status, 0);
     assert_string_equal(r.error, "timeout after 300 ms");
     assert_null(r.body);
     assert_in_range(r.duration_ms, 250, 3000);
-    int connections, requests;
-    server_counts(s, &connections, &requests);
-    assert_int_equal(requests, 1);
+    assert_int_equal(server_requests(s), 1);
     rn_send_result_free(&r);
     server_stop(s);
 }
@@ -416,9 +418,7 @@ static void test_private_refused_without_connecting(void **state)
     rn_send_result r;
     assert_int_equal(rn_webhook_send(NULL, url, 0, BODY, strlen(BODY), NULL, 5000, &r), -1);
     assert_string_equal(r.error, "URL scheme not allowed; use https");
-    int connections, requests;
-    server_counts(s, &connections, &requests);
-    assert_int_equal(connections, 0);
+    assert_int_equal(server_connections(s), 0);
     server_stop(s);
 }
 
@@ -460,9 +460,7 @@ static void test_ipv6_literal_loopback(void **state)
     url_for(url, sizeof url, "https://[::1]", s->port, "/six");
     assert_int_equal(rn_webhook_send(NULL, url, 0, BODY, strlen(BODY), NULL, 5000, &r), -1);
     assert_string_equal(r.error, "private address refused");
-    int connections, requests;
-    server_counts(s, &connections, &requests);
-    assert_int_equal(connections, 1);
+    assert_int_equal(server_connections(s), 1);
     server_stop(s);
 }
 
@@ -480,10 +478,8 @@ static void test_reused_handle_reuses_connection(void **state)
         assert_string_equal(r.body, "ok");
         rn_send_result_free(&r);
     }
-    int connections, requests;
-    server_counts(s, &connections, &requests);
-    assert_int_equal(connections, 1);
-    assert_int_equal(requests, 3);
+    assert_int_equal(server_connections(s), 1);
+    assert_int_equal(server_requests(s), 3);
     curl_easy_cleanup(curl);
     server_stop(s);
 }
@@ -506,9 +502,7 @@ static void test_hanging_dns_fails_within_timeout(void **state)
     assert_null(r.body);
     assert_in_range(r.duration_ms, 295, 1000);
     fake_dns_open_and_drain();
-    int connections, requests;
-    server_counts(s, &connections, &requests);
-    assert_int_equal(connections, 0);
+    assert_int_equal(server_connections(s), 0);
     server_stop(s);
 }
 
@@ -569,13 +563,10 @@ static void test_reused_handle_never_reuses_another_address(void **state)
         assert_string_equal(r.body, want[i]);
         rn_send_result_free(&r);
     }
-    int connections, requests;
-    server_counts(a, &connections, &requests);
-    assert_int_equal(connections, 1);
-    assert_int_equal(requests, 2);
-    server_counts(b, &connections, &requests);
-    assert_int_equal(connections, 1);
-    assert_int_equal(requests, 1);
+    assert_int_equal(server_connections(a), 1);
+    assert_int_equal(server_requests(a), 2);
+    assert_int_equal(server_connections(b), 1);
+    assert_int_equal(server_requests(b), 1);
     curl_easy_cleanup(curl);
     fake_dns_open_and_drain();
     server_stop(b);
@@ -595,9 +586,7 @@ static void test_header_injection_refused(void **state)
     assert_string_equal(r.error, "invalid header");
     assert_int_equal(rn_webhook_send(NULL, url, 1, BODY, strlen(BODY), no_colon, 5000, &r), -1);
     assert_string_equal(r.error, "invalid header");
-    int connections, requests;
-    server_counts(s, &connections, &requests);
-    assert_int_equal(connections, 0);
+    assert_int_equal(server_connections(s), 0);
     server_stop(s);
 }
 
