@@ -128,6 +128,17 @@ static void emit(fixture *f, const char *type, char *id_out)
     json_decref(data);
 }
 
+/* The start most cases share: destination wh_a takes every event; `first`
+ * and then `second` (unless NULL) are emitted, ids in e1 and e2, and fanned out. */
+static void queue_on_wh_a(fixture *f, const char *first, char *e1, const char *second, char *e2)
+{
+    add_hook(f, "wh_a", "[\"*\"]", 1);
+    emit(f, first, e1);
+    if (second)
+        emit(f, second, e2);
+    wh_fanout(f->s.db, 100);
+}
+
 /* Status of the (hook, event) delivery, or "" when there is none. */
 static const char *status_of(fixture *f, const char *hook, const char *event)
 {
@@ -234,10 +245,8 @@ static void claims_take_only_heads_and_honour_leases(void **state)
 static void released_claims_can_be_taken_again_at_once(void **state)
 {
     NEED_STORE(state);
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
-    emit(f, "ticket.created", e1);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "ticket.created", e1, NULL, NULL);
     wh_job jobs[2];
     long long now = rn_now_ms();
     assert_int_equal(claim(f, "node_a", now, jobs, 2), 1);
@@ -367,11 +376,8 @@ static void finish_one_hands_over_the_next_delivery_with_its_data(void **state)
 static void a_disabled_destination_gets_its_next_head_unclaimed(void **state)
 {
     NEED_STORE(state);
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48], e2[48];
-    emit(f, "ticket.created", e1);
-    emit(f, "ticket.updated", e2);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "ticket.created", e1, "ticket.updated", e2);
     wh_job job, next;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
     rn_db_exec(f->s.db, "UPDATE webhooks SET enabled = 0 WHERE tenant_id = $1",
@@ -389,11 +395,8 @@ static void a_disabled_destination_gets_its_next_head_unclaimed(void **state)
 static void failures_retry_on_the_schedule_then_give_up(void **state)
 {
     NEED_STORE(state);
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48], e2[48];
-    emit(f, "call.started", e1);
-    emit(f, "call.ended", e2);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "call.started", e1, "call.ended", e2);
     rn_send_result bad = answer(500, -1);
     wh_job job;
     wh_outcome out;
@@ -429,10 +432,8 @@ static void failures_retry_on_the_schedule_then_give_up(void **state)
 static void a_success_resets_the_failure_run(void **state)
 {
     NEED_STORE(state);
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
-    emit(f, "call.started", e1);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "call.started", e1, NULL, NULL);
     rn_send_result bad = answer(502, -1), ok = answer(204, -1);
     wh_job job;
     wh_outcome out;
@@ -452,10 +453,8 @@ static void a_run_of_failures_disables_with_a_system_audit_entry(void **state)
 {
     NEED_STORE(state);
     f->policy.max_failures = 2;
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
-    emit(f, "conversation.created", e1);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "conversation.created", e1, NULL, NULL);
     rn_send_result bad = answer(500, -1);
     wh_job job;
     wh_outcome out;
@@ -491,10 +490,8 @@ static void a_run_of_failures_disables_with_a_system_audit_entry(void **state)
 static void http_410_disables_at_once(void **state)
 {
     NEED_STORE(state);
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
-    emit(f, "conversation.closed", e1);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "conversation.closed", e1, NULL, NULL);
     rn_send_result gone = answer(410, -1);
     wh_job job;
     wh_outcome out;
@@ -514,10 +511,8 @@ static void http_410_disables_at_once(void **state)
 static void retry_after_sets_the_next_attempt(void **state)
 {
     NEED_STORE(state);
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
-    emit(f, "ticket.created", e1);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "ticket.created", e1, NULL, NULL);
     rn_send_result busy = answer(429, 7);
     wh_job job;
     wh_outcome out;
@@ -531,11 +526,8 @@ static void retry_after_sets_the_next_attempt(void **state)
 static void a_lost_lease_records_the_attempt_but_leaves_the_queue_alone(void **state)
 {
     NEED_STORE(state);
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48], e2[48];
-    emit(f, "ticket.created", e1);
-    emit(f, "ticket.updated", e2);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "ticket.created", e1, "ticket.updated", e2);
     wh_job mine, theirs;
     long long now = rn_now_ms();
     assert_int_equal(claim(f, "node_a", now, &mine, 1), 1);
@@ -555,10 +547,8 @@ static void a_lost_lease_records_the_attempt_but_leaves_the_queue_alone(void **s
 static void a_deleted_destination_leaves_nothing_to_finish(void **state)
 {
     NEED_STORE(state);
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
-    emit(f, "ticket.created", e1);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "ticket.created", e1, NULL, NULL);
     wh_job job;
     wh_outcome out;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
@@ -575,10 +565,8 @@ static void a_deleted_destination_leaves_nothing_to_finish(void **state)
 static void job_load_returns_the_outbox_bytes(void **state)
 {
     NEED_STORE(state);
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48];
-    emit(f, "ticket.created", e1);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "ticket.created", e1, NULL, NULL);
     wh_job job;
     assert_int_equal(claim(f, "node_a", rn_now_ms(), &job, 1), 1);
     wh_job_data data;
@@ -648,11 +636,8 @@ static void finish_many_records_a_batch_in_one_transaction(void **state)
 static void a_destination_never_has_two_heads(void **state)
 {
     NEED_STORE(state);
-    add_hook(f, "wh_a", "[\"*\"]", 1);
     char e1[48], e2[48];
-    emit(f, "call.started", e1);
-    emit(f, "call.ended", e2);
-    wh_fanout(f->s.db, 100);
+    queue_on_wh_a(f, "call.started", e1, "call.ended", e2);
     assert_int_equal(rn_db_exec(f->s.db,
                                 "UPDATE webhook_deliveries SET status = 'pending'"
                                 " WHERE tenant_id = $1 AND event_id = $2",
