@@ -469,26 +469,61 @@ int rn_db_exec_script(rn_db *db, const char *sql)
     return rc;
 }
 
+static void txn_opened(rn_db *db)
+{
+    db->in_txn = true;
+    db->txn_error = RN_DB_OK;
+    db->txn_message[0] = '\0';
+}
+
+/* rn_db_begin inside a group: a savepoint, only while the group's own
+ * transaction is still open. */
+static int part_begin(rn_db *db)
+{
+    if (db->in_txn || !db->driver->in_transaction(db)) {
+        rn_dbi_set_error(db, RN_DB_ERR_UNAVAILABLE, "the group's transaction is gone");
+        return -1;
+    }
+    if (db->driver->command(db, "SAVEPOINT rn_part") != 0)
+        return -1;
+    txn_opened(db);
+    return 0;
+}
+
+/* Undoes and closes the current part; the group's transaction stays. */
+static void part_abandon(rn_db *db)
+{
+    db->in_txn = false;
+    db->txn_error = RN_DB_OK;
+    if (db->driver->command(db, "ROLLBACK TO SAVEPOINT rn_part") == 0)
+        db->driver->command(db, "RELEASE SAVEPOINT rn_part");
+}
+
 int rn_db_begin(rn_db *db)
 {
     if (!db)
         return -1;
     rn_dbi_clear_error(db);
+    if (db->group)
+        return part_begin(db);
     if (db->in_txn || db->driver->in_transaction(db)) {
         rn_dbi_set_error(db, RN_DB_ERR_OTHER, "a transaction is already open");
         return -1;
     }
     if (db->driver->command(db, db->driver->begin_sql) != 0)
         return -1;
-    db->in_txn = true;
-    db->txn_error = RN_DB_OK;
-    db->txn_message[0] = '\0';
+    txn_opened(db);
     return 0;
 }
 
 /* Ends the transaction on the server whatever state it is in. */
 static void abandon_txn(rn_db *db)
 {
+    if (db->group) { /* a part's failure never ends the group's transaction */
+        if (db->in_txn)
+            part_abandon(db);
+        return;
+    }
     if (db->driver->in_transaction(db))
         db->driver->command(db, "ROLLBACK");
     db->in_txn = false;
@@ -512,7 +547,7 @@ int rn_db_commit(rn_db *db)
         rn_dbi_set_error(db, code, "transaction rolled back: %s", why);
         return -1;
     }
-    int rc = db->driver->command(db, "COMMIT");
+    int rc = db->driver->command(db, db->group ? "RELEASE SAVEPOINT rn_part" : "COMMIT");
     if (rc != 0) {
         rn_db_error code = db->error;
         char why[RN_DBI_MESSAGE_MAX];
@@ -535,6 +570,35 @@ void rn_db_rollback(rn_db *db)
     abandon_txn(db);
     db->error = code;
     snprintf(db->message, sizeof db->message, "%s", why);
+}
+
+int rn_db_group_begin(rn_db *db)
+{
+    if (!db)
+        return -1;
+    if (db->group) {
+        rn_dbi_set_error(db, RN_DB_ERR_OTHER, "a group is already open");
+        return -1;
+    }
+    if (rn_db_begin(db) != 0)
+        return -1;
+    db->in_txn = false;
+    db->group = true;
+    return 0;
+}
+
+int rn_db_group_end(rn_db *db, bool commit)
+{
+    if (!db || !db->group)
+        return -1;
+    if (db->in_txn)
+        part_abandon(db);
+    db->group = false;
+    db->in_txn = true;
+    if (commit)
+        return rn_db_commit(db);
+    rn_db_rollback(db);
+    return -1;
 }
 
 rn_dialect rn_db_dialect(const rn_db *db)
@@ -675,6 +739,8 @@ void rn_pool_release(rn_pool *pool, rn_db *db)
 {
     if (!pool || !db)
         return;
+    if (db->group)
+        rn_db_group_end(db, false);
     if (db->in_txn || db->driver->in_transaction(db))
         abandon_txn(db);
     pthread_mutex_lock(&pool->lock);

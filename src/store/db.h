@@ -83,6 +83,17 @@ int rn_db_begin(rn_db *db);
 int rn_db_commit(rn_db *db);
 void rn_db_rollback(rn_db *db);
 
+/* Group commit: several callers' transactions in one. Between
+ * rn_db_group_begin and rn_db_group_end, rn_db_begin opens a savepoint,
+ * rn_db_commit releases it and rn_db_rollback undoes just that part, so code
+ * written for a transaction of its own runs unchanged inside the group;
+ * nothing is durable until rn_db_group_end(db, true) returns 0. A part that
+ * starts after the group's transaction was lost (SQLite rolls back by itself
+ * on some I/O errors) fails instead of running outside it. */
+int rn_db_group_begin(rn_db *db);
+/* Commits (commit true) or rolls back the group; 0 when committed. */
+int rn_db_group_end(rn_db *db, bool commit);
+
 rn_db_error rn_db_last_error(const rn_db *db);
 /* The driver's message for the last error: for logs only, never for clients. */
 const char *rn_db_last_message(const rn_db *db);
