@@ -332,25 +332,50 @@ static int upsert_once(rn_req *r, rn_db *db, rn_contact *body, unsigned present)
     return 0;
 }
 
-void rn_api_contacts_create(rn_req *r)
-{
+/* A validated POST body, waiting for its write. */
+typedef struct {
     rn_contact body;
     unsigned present;
-    if (parse_body(r, &body, &present, true) != 0)
-        return;
+} create_job;
+
+static void create_job_free(void *arg)
+{
+    create_job *job = arg;
+    rn_contact_clear(&job->body);
+    free(job);
+}
+
+static void create_write(rn_req *r, void *arg)
+{
+    create_job *job = arg;
     rn_db *db = rn_req_db(r);
     if (!db)
         reply_store_error(r, db);
-    else if (!body.external_id)
-        create_plain(r, db, &body, present);
+    else if (!job->body.external_id)
+        create_plain(r, db, &job->body, job->present);
     else {
         int again = 1;
         for (int i = 0; i < UPSERT_ATTEMPTS && again; i++)
-            again = upsert_once(r, db, &body, present);
+            again = upsert_once(r, db, &job->body, job->present);
         if (again)
             rn_reply_error(r, RN_SERVER_UNAVAILABLE, NULL, NULL);
     }
-    rn_contact_clear(&body);
+}
+
+/* Validation runs here, on the request's thread; the write is grouped
+ * with other requests' on SQLite (rn_req_write). */
+void rn_api_contacts_create(rn_req *r)
+{
+    create_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
+        return;
+    }
+    if (parse_body(r, &job->body, &job->present, true) != 0) {
+        free(job);
+        return;
+    }
+    rn_req_write(r, create_write, job, create_job_free);
 }
 
 /* The PATCH steps after the row is locked; answers; leaves no transaction. */

@@ -23,6 +23,8 @@
 struct MHD_Connection;
 typedef struct rn_req rn_req;
 typedef void (*rn_handler)(rn_req *r);
+/* A request's store writes, run by rn_req_write. arg belongs to the request. */
+typedef void (*rn_write_fn)(rn_req *r, void *arg);
 
 typedef enum {
     RN_AUTH_NONE,       /* public */
@@ -98,6 +100,15 @@ struct rn_req {
     char reply_header_text[512];
     size_t reply_header_used;
     const char *error_code; /* for the log line */
+
+    /* rn_req_write: the work, its argument (freed with write_free when the
+     * request ends), and where it is (http/writer.h). */
+    rn_write_fn write_fn;
+    void *write_arg;
+    void (*write_free)(void *arg);
+    enum { RN_WRITE_NONE, RN_WRITE_QUEUED, RN_WRITE_DONE } write_state;
+    struct rn_req *write_next;
+    int idem; /* rn_idem_state of this request, for when a queued write ends */
 };
 
 /* The request's store connection (taken on first use, returned at the end).
@@ -120,6 +131,14 @@ void rn_reply_error(rn_req *r, rn_err code, const char *message, json_t *details
 /* Shorthand for validation failures: code with a details array (stolen). */
 void rn_reply_invalid(rn_req *r, rn_err code, json_t *details);
 void rn_reply_header(rn_req *r, const char *name, const char *value);
+
+/* Runs fn(r, arg), which writes to the store in transactions of its own and
+ * answers. On SQLite the call returns at once and fn runs later on the
+ * writer thread, in one commit with other requests' writes (http/writer.h),
+ * so fn must take everything it needs from arg and r, not from the caller's
+ * stack. arg belongs to the request from here on: free_arg(arg) runs when
+ * the request ends (free_arg may be NULL). */
+void rn_req_write(rn_req *r, rn_write_fn fn, void *arg, void (*free_arg)(void *arg));
 
 /* Parses ?limit= (1..100, default 25): returns -1 after replying 400. */
 int rn_req_limit(rn_req *r, int *limit);

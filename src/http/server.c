@@ -21,6 +21,7 @@
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/writer.h"
 
 struct rn_server {
     struct MHD_Daemon *daemon;
@@ -34,6 +35,9 @@ static _Atomic int in_flight;
  * waiting for it (see http/headwatch.h); one server per process. */
 #define HEAD_DEADLINE_MS 10000
 static rn_headwatch *head_watch;
+
+/* Group commit of request writes, on SQLite only (http/writer.h). */
+static rn_writer *writer;
 
 static rn_headwatch_conn *watched(struct MHD_Connection *c)
 {
@@ -132,6 +136,8 @@ static void header_text_free(rn_req *r, char *p)
 
 static void req_free(rn_req *r)
 {
+    if (r->write_free)
+        r->write_free(r->write_arg);
     if (r->db)
         rn_pool_release(r->app->pool, r->db);
     for (int i = 0; i < RN_MAX_PATH_PARAMS; i++)
@@ -297,6 +303,30 @@ void rn_reply_header(rn_req *r, const char *name, const char *value)
     r->reply_header_count++;
 }
 
+void rn_req_write(rn_req *r, rn_write_fn fn, void *arg, void (*free_arg)(void *arg))
+{
+    r->write_arg = arg;
+    r->write_free = free_arg;
+    if (!writer) {
+        fn(r, arg);
+        return;
+    }
+    /* The request waits without a connection: the writer brings its own. */
+    if (r->db) {
+        rn_pool_release(r->app->pool, r->db);
+        r->db = NULL;
+    }
+    r->write_fn = fn;
+    r->write_state = RN_WRITE_QUEUED;
+}
+
+/* From the writer thread: r's work is over, let libmicrohttpd send it. */
+static void write_done(rn_req *r)
+{
+    r->write_state = RN_WRITE_DONE;
+    MHD_resume_connection(r->conn);
+}
+
 int rn_req_limit(rn_req *r, int *limit)
 {
     const char *s = rn_req_query(r, "limit");
@@ -402,6 +432,15 @@ static bool headers_sane(rn_req *r)
     return false;
 }
 
+/* After the handler (and its queued write, if any) has answered. */
+static void handler_ended(rn_req *r)
+{
+    if (r->status == 0)
+        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
+    if (r->idem == RN_IDEM_PROCEED)
+        rn_idempotency_finish(r);
+}
+
 static void dispatch(rn_req *r)
 {
     if (!headers_sane(r))
@@ -431,15 +470,13 @@ static void dispatch(rn_req *r)
     }
     if (authenticate(r) != 0 || read_body(r) != 0)
         return;
-    rn_idem_state idem = rn_idempotency_begin(r);
-    if (idem == RN_IDEM_ANSWERED)
+    r->idem = rn_idempotency_begin(r);
+    if (r->idem == RN_IDEM_ANSWERED)
         return;
     r->handler_ran = true;
     r->route->handler(r);
-    if (r->status == 0)
-        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
-    if (idem == RN_IDEM_PROCEED)
-        rn_idempotency_finish(r);
+    if (r->write_state != RN_WRITE_QUEUED)
+        handler_ended(r);
 }
 
 static bool has_reply_header(const rn_req *r, const char *name)
@@ -514,11 +551,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (r->write_state == RN_WRITE_DONE) { /* resumed by the writer */
+        handler_ended(r);
+        return send_reply(r);
+    }
     if (r->began_after_stop) {
         rn_reply_error(r, RN_SERVER_UNAVAILABLE, "The server is shutting down.", NULL);
         rn_reply_header(r, "Connection", "close");
     } else {
         dispatch(r);
+    }
+    if (r->write_state == RN_WRITE_QUEUED) {
+        MHD_suspend_connection(c);
+        rn_writer_push(writer, r);
+        return MHD_YES;
     }
     return send_reply(r);
 }
@@ -636,12 +682,15 @@ rn_server *rn_server_start(rn_app *app, char *err, size_t errlen)
         snprintf(err, errlen, "RINGNITY_LISTEN must be host:port (got \"%s\")", app->cfg.listen);
         return NULL;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     rn_server *srv = calloc(1, sizeof *srv);
     srv->app = app;
     head_watch = rn_headwatch_start(HEAD_DEADLINE_MS);
+    if (rn_pool_dialect(app->pool) == RN_DB_SQLITE)
+        writer = rn_writer_start(app->pool, write_done);
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED,
@@ -654,6 +703,8 @@ rn_server *rn_server_start(rn_app *app, char *err, size_t errlen)
                  app->cfg.listen);
         rn_headwatch_stop(head_watch);
         head_watch = NULL;
+        rn_writer_stop(writer);
+        writer = NULL;
         free(srv);
         return NULL;
     }
@@ -676,6 +727,10 @@ void rn_server_stop(rn_server *srv, int grace_ms)
             break;
         usleep(20 * 1000);
     }
+    /* Whatever is still queued is written (and its connection resumed)
+     * before libmicrohttpd closes the connections. */
+    rn_writer_stop(writer);
+    writer = NULL;
     MHD_stop_daemon(srv->daemon);
     rn_headwatch_stop(head_watch);
     head_watch = NULL;

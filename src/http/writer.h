@@ -1,0 +1,38 @@
+/*
+ * writer.h — group commit for requests that write (SQLite's one writer).
+ *
+ * SQLite lets one connection write at a time, so requests that write queue
+ * for its lock and each pays a commit of its own. A handler that calls
+ * rn_req_write (http.h) instead hands its store work to this writer: the
+ * request's connection is suspended (its worker thread serves others), the
+ * writer thread runs every queued request's work in one transaction, each
+ * in a savepoint of its own (store/db.h, rn_db_group_begin), commits once,
+ * and only then resumes the connections so their answers go out. An answer
+ * is therefore never sent before its change is durable, and one request's
+ * failure undoes only its own savepoint. If the commit itself fails, every
+ * request of the group that had succeeded answers SERVER_UNAVAILABLE
+ * instead, since nothing of it was kept.
+ *
+ * The work runs on the writer thread with r->db set to the writer's
+ * connection. It may read the request's headers: libmicrohttpd leaves a
+ * suspended connection's memory alone until it is resumed.
+ *
+ * Not used on PostgreSQL, which has row locks and many writers: there
+ * rn_req_write runs the work at once on the request's own connection.
+ */
+#ifndef RN_HTTP_WRITER_H
+#define RN_HTTP_WRITER_H
+
+#include "http/http.h"
+#include "store/db.h"
+
+typedef struct rn_writer rn_writer;
+
+/* resume(r) is called once r's work is committed or has failed. */
+rn_writer *rn_writer_start(rn_pool *pool, void (*resume)(rn_req *r));
+/* Queues r (its connection already suspended). */
+void rn_writer_push(rn_writer *w, rn_req *r);
+/* Runs what is queued, then ends the thread. */
+void rn_writer_stop(rn_writer *w);
+
+#endif
