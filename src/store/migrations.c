@@ -450,6 +450,10 @@
     "  name TEXT PRIMARY KEY," \
     "  value TEXT NOT NULL);"
 
+/* events_pending (v1) served no query once events_unfanned (v4) existed,
+ * yet every event paid for it twice: on insert and when fanned out. */
+#define V9_DROP_EVENTS_PENDING "DROP INDEX events_pending;"
+
 const rn_migration RN_MIGRATIONS[] = {
     {1, "foundation", V1_FOUNDATION, NULL, NULL},
     {2, "contacts", NULL, V2_CONTACTS_SQLITE, V2_CONTACTS_PG},
@@ -459,6 +463,7 @@ const rn_migration RN_MIGRATIONS[] = {
     {6, "contacts_fts_newest_first", NULL, V6_CONTACTS_FTS_SQLITE, NULL},
     {7, "contacts_fts_by_tenant", NULL, V7_CONTACTS_FTS_SQLITE, NULL},
     {8, "deployment_settings", V8_DEPLOYMENT, NULL, NULL},
+    {9, "drop_events_pending", V9_DROP_EVENTS_PENDING, NULL, NULL},
 };
 
 const int RN_MIGRATION_COUNT = sizeof RN_MIGRATIONS / sizeof *RN_MIGRATIONS;
