@@ -105,6 +105,15 @@ static void ctx_close(cli_ctx *c)
     rn_app_close(&c->app);
 }
 
+/* The end every command that holds the store and one result shares: frees
+ * the result (NULL is fine), closes the store and passes the exit code on. */
+static int cmd_end(cli_ctx *c, json_t *result, int code)
+{
+    json_decref(result);
+    ctx_close(c);
+    return code;
+}
+
 static void print_json(json_t *v)
 {
     char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -269,9 +278,7 @@ static int cmd_tenant_create(int argc, char **argv)
             printf("created tenant %s (%s)\n", json_string_value(json_object_get(t, "slug")),
                    json_string_value(json_object_get(t, "id")));
     }
-    json_decref(t);
-    ctx_close(&c);
-    return code;
+    return cmd_end(&c, t, code);
 }
 
 static int cmd_tenant_list(int argc, char **argv)
@@ -296,9 +303,7 @@ static int cmd_tenant_list(int argc, char **argv)
                                               json_string_value(json_object_get(t, "slug")),
                                               json_string_value(json_object_get(t, "name")));
     }
-    json_decref(list);
-    ctx_close(&c);
-    return code;
+    return cmd_end(&c, list, code);
 }
 
 static int cmd_tenant_widget_key(int argc, char **argv)
@@ -318,9 +323,7 @@ static int cmd_tenant_widget_key(int argc, char **argv)
     else if (code == 0)
         printf("public widget key (safe for browser snippets): %s\n",
                json_string_value(json_object_get(w, "key")));
-    json_decref(w);
-    ctx_close(&c);
-    return code;
+    return cmd_end(&c, w, code);
 }
 
 /* ---- staff ------------------------------------------------------------- */
@@ -354,9 +357,7 @@ static int cmd_staff_add(int argc, char **argv)
     else if (code == 0)
         printf("added %s %s (%s)\n", json_string_value(json_object_get(s, "role")), username,
                json_string_value(json_object_get(s, "id")));
-    json_decref(s);
-    ctx_close(&c);
-    return code;
+    return cmd_end(&c, s, code);
 }
 
 static int cmd_staff_list(int argc, char **argv)
@@ -381,9 +382,7 @@ static int cmd_staff_list(int argc, char **argv)
                                               json_string_value(json_object_get(s, "status")),
                                               json_string_value(json_object_get(s, "id")));
     }
-    json_decref(list);
-    ctx_close(&c);
-    return code;
+    return cmd_end(&c, list, code);
 }
 
 static int cmd_staff_disable(int argc, char **argv)
@@ -462,9 +461,7 @@ static int cmd_key_create(int argc, char **argv)
                       "create the key", why);
     if (code == 0)
         print_key(k, a.json, "created");
-    json_decref(k);
-    ctx_close(&c);
-    return code;
+    return cmd_end(&c, k, code);
 }
 
 static int cmd_key_list(int argc, char **argv)
@@ -490,9 +487,7 @@ static int cmd_key_list(int argc, char **argv)
                                               json_string_value(json_object_get(k, "last4")),
                                               json_string_value(json_object_get(k, "name")));
     }
-    json_decref(list);
-    ctx_close(&c);
-    return code;
+    return cmd_end(&c, list, code);
 }
 
 static int cmd_key_change(int argc, char **argv, bool rotate)
@@ -517,9 +512,7 @@ static int cmd_key_change(int argc, char **argv, bool rotate)
         code = report(rn_key_revoke(c.db, tid, id, &who, &k), "revoke the key", "no such key");
     if (code == 0)
         print_key(k, a.json, rotate ? "rotated" : "revoked");
-    json_decref(k);
-    ctx_close(&c);
-    return code;
+    return cmd_end(&c, k, code);
 }
 
 static int cmd_key_rotate(int argc, char **argv) { return cmd_key_change(argc, argv, true); }
