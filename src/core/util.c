@@ -39,6 +39,16 @@ struct timespec rn_deadline_in(int clock, long ms)
     return at;
 }
 
+int rn_cond_init_monotonic(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc;
+}
+
 /* Every request formats the time at least twice (answer, log line): the
  * calendar part is worked out once per second and thread. */
 void rn_time_format(long long ms, char *buf, size_t cap)

@@ -1,10 +1,12 @@
 /*
  * util.h — small shared helpers: clock, time formatting, prefixed ids,
- * random base62 text, hex, constant-time compare.
+ * random base62 text, hex, constant-time compare, monotonic condition
+ * variables.
  */
 #ifndef RN_CORE_UTIL_H
 #define RN_CORE_UTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
 #include <stddef.h>
@@ -17,6 +19,10 @@ long long rn_mono_ms(void);
 /* The time `ms` from now on `clock` (CLOCK_MONOTONIC, CLOCK_REALTIME), as a
  * deadline for pthread_cond_timedwait. */
 struct timespec rn_deadline_in(int clock, long ms);
+/* Initialises a condition variable whose timed waits count on CLOCK_MONOTONIC
+ * (deadlines from rn_deadline_in(CLOCK_MONOTONIC, ...)), so a step of the wall
+ * clock neither stretches nor cuts a wait. Returns what pthread_cond_init does. */
+int rn_cond_init_monotonic(pthread_cond_t *cond);
 /* Writes RFC 3339 UTC with milliseconds ("2026-12-03T07:15:00.000Z"); buf >= 32. */
 void rn_time_format(long long ms, char *buf, size_t cap);
 /* Parses "YYYY-MM-DD" strictly (a real calendar date). 0 ok, -1 bad. */

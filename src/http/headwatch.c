@@ -59,12 +59,8 @@ rn_headwatch *rn_headwatch_start(long deadline_ms)
     if (!w)
         return NULL;
     w->deadline_ms = deadline_ms;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    rn_cond_init_monotonic(&w->wake);
     if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
         pthread_cond_destroy(&w->wake);
         pthread_mutex_destroy(&w->lock);

@@ -409,12 +409,8 @@ static netguard_lookup *netguard_lookup_new(const char *owner, const netguard_pa
     netguard_lookup *job = calloc(1, sizeof *job);
     if (job == NULL)
         return NULL;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&job->lock, NULL);
-    pthread_cond_init(&job->finished, &attr);
-    pthread_condattr_destroy(&attr);
+    rn_cond_init_monotonic(&job->finished);
     rn_getaddrinfo_fn fn = atomic_load(&netguard_resolver);
     job->fn = fn != NULL ? fn : getaddrinfo;
     job->hints = *hints;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -353,6 +354,27 @@ static void str_equal_ct(void **state)
     assert_true(rn_str_equal_ct("", ""));
 }
 
+/* A deadline on the monotonic clock is small (seconds since boot): a wait
+ * counted on the wall clock would see it long past and return at once. */
+static void cond_init_monotonic_waits_the_whole_deadline(void **state)
+{
+    (void)state;
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cond;
+    assert_int_equal(rn_cond_init_monotonic(&cond), 0);
+    pthread_mutex_lock(&lock);
+    long long started = rn_mono_ms();
+    struct timespec at = rn_deadline_in(CLOCK_MONOTONIC, 60);
+    int rc = 0;
+    while (rc == 0)
+        rc = pthread_cond_timedwait(&cond, &lock, &at);
+    long long waited = rn_mono_ms() - started;
+    pthread_mutex_unlock(&lock);
+    assert_int_equal(rc, ETIMEDOUT);
+    assert_in_range(waited, 55, 2000);
+    pthread_cond_destroy(&cond);
+}
+
 /* ---- config ---------------------------------------------------------------- */
 
 static void clear_env(void)
@@ -466,6 +488,7 @@ int main(void)
         cmocka_unit_test(date_parse_strict),
         cmocka_unit_test(parse_int_is_strict),
         cmocka_unit_test(str_equal_ct),
+        cmocka_unit_test(cond_init_monotonic_waits_the_whole_deadline),
         cmocka_unit_test(config_defaults),
         cmocka_unit_test(config_reads_env_and_rejects_bad),
         cmocka_unit_test(json_body_rules),
