@@ -1,8 +1,8 @@
 /*
  * test_tokens_store.c — signing keys, minting and verification against a
- * real store: SQLite (a temporary file) always, PostgreSQL when
- * RN_TEST_PG_URL names a database we may scribble on (its signing_keys
- * table is emptied); without it the PostgreSQL group is skipped.
+ * real store (tests/unit/store_fixture.h): SQLite in a temporary file
+ * always, and a fresh database on the PostgreSQL server RN_TEST_PG_URL
+ * names (dropped at the end); without it the PostgreSQL group is skipped.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -17,70 +17,46 @@
 #include <sodium.h>
 
 #include "core/util.h"
-#include "store/migrate.h"
+#include "store_fixture.h"
 #include "tokens/jws.h"
 #include "tokens/keyring.h"
 #include "tokens/tokens.h"
 
 #define ISSUER "https://api.example.test"
 
-typedef struct {
-    rn_pool *pool;
-    rn_db *db;
-} backend;
-
 static unsigned char MASTER[32], OTHER_MASTER[32];
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-static int open_backend(void **state, const char *url)
-{
-    char err[512];
-    backend *be = calloc(1, sizeof *be);
-    be->pool = rn_pool_open(url, 6, err, sizeof err);
-    if (!be->pool) {
-        fprintf(stderr, "cannot open %s: %s\n", url, err);
-        free(be);
-        return -1;
-    }
-    be->db = rn_pool_acquire(be->pool);
-    if (rn_migrate(be->db, err, sizeof err) < 0) {
-        fprintf(stderr, "migrations failed: %s\n", err);
-        return -1;
-    }
-    *state = be;
-    return 0;
-}
-
 static int setup_sqlite(void **state)
 {
-    char dir[] = "/tmp/rn-test-tokens-XXXXXX";
-    if (!mkdtemp(dir))
+    rn_test_store *st = calloc(1, sizeof *st);
+    *state = st;
+    if (!st || rn_test_store_sqlite(st, "tokens", 6) != 0)
         return -1;
-    char url[256];
-    snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
-    return open_backend(state, url);
+    return 0;
 }
 
 static int setup_pg(void **state)
 {
-    const char *url = getenv("RN_TEST_PG_URL");
-    if (!url || !*url) {
-        fprintf(stderr, "RN_TEST_PG_URL is not set: PostgreSQL cases are SKIPPED\n");
+    rn_test_store *st = calloc(1, sizeof *st);
+    *state = st;
+    int rc = st ? rn_test_store_pg(st, "tokens", 6) : -1;
+    if (rc == 1) {
+        free(st);
         *state = NULL;
         return 0;
     }
-    return open_backend(state, url);
+    return rc == 0 ? 0 : -1;
 }
 
-static int teardown_backend(void **state)
+static int teardown_store(void **state)
 {
-    backend *be = *state;
-    if (!be)
+    rn_test_store *st = *state;
+    if (!st)
         return 0;
-    rn_pool_release(be->pool, be->db);
-    rn_pool_close(be->pool);
-    free(be);
+    rn_test_store_close(st);
+    free(st);
     rn_keyring_forget();
     return 0;
 }
@@ -88,19 +64,19 @@ static int teardown_backend(void **state)
 /* Every case starts without keys and with a cold cache. */
 static int fresh_keys(void **state)
 {
-    backend *be = *state;
+    rn_test_store *st = *state;
     rn_keyring_forget();
-    if (be)
-        rn_db_exec(be->db, "DELETE FROM signing_keys", RN_NOPARAMS);
+    if (st)
+        rn_db_exec(st->db, "DELETE FROM signing_keys", RN_NOPARAMS);
     return 0;
 }
 
 static rn_db *db_of(void **state)
 {
-    backend *be = *state;
-    if (!be)
+    rn_test_store *st = *state;
+    if (!st)
         skip();
-    return be->db;
+    return st->db;
 }
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -503,12 +479,12 @@ static void *rotate_thrice(void *arg)
 
 static void concurrent_rotations_leave_one_current_key(void **state)
 {
-    backend *be = *state;
+    rn_test_store *st = *state;
     rn_db *db = db_of(state);
     char *token = mint(db, rn_now_ms());
     free(token);
     pthread_t threads[4];
-    rotator r[4] = {{be->pool, 0}, {be->pool, 0}, {be->pool, 0}, {be->pool, 0}};
+    rotator r[4] = {{st->pool, 0}, {st->pool, 0}, {st->pool, 0}, {st->pool, 0}};
     for (int i = 0; i < 4; i++)
         pthread_create(&threads[i], NULL, rotate_thrice, &r[i]);
     int ok = 0;
@@ -544,8 +520,7 @@ int main(void)
         CASE(another_master_key_cannot_mint_but_can_verify),
         CASE(concurrent_rotations_leave_one_current_key),
     };
-    int failed = cmocka_run_group_tests_name("tokens_sqlite", tests, setup_sqlite,
-                                             teardown_backend);
-    failed += cmocka_run_group_tests_name("tokens_postgres", tests, setup_pg, teardown_backend);
+    int failed = cmocka_run_group_tests_name("tokens_sqlite", tests, setup_sqlite, teardown_store);
+    failed += cmocka_run_group_tests_name("tokens_postgres", tests, setup_pg, teardown_store);
     return failed;
 }
