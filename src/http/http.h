@@ -136,8 +136,9 @@ void rn_reply_header(rn_req *r, const char *name, const char *value);
  * answers. On SQLite the call returns at once and fn runs later on the
  * writer thread, in one commit with other requests' writes (http/writer.h),
  * so fn must take everything it needs from arg and r, not from the caller's
- * stack. arg belongs to the request from here on: free_arg(arg) runs when
- * the request ends (free_arg may be NULL). */
+ * stack, and must be able to run a second time if the group fails. arg
+ * belongs to the request from here on: free_arg(arg) runs when the request
+ * ends (free_arg may be NULL). */
 void rn_req_write(rn_req *r, rn_write_fn fn, void *arg, void (*free_arg)(void *arg));
 
 /* Parses ?limit= (1..100, default 25): returns -1 after replying 400. */

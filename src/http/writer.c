@@ -51,50 +51,45 @@ static rn_req *take(rn_writer *w)
     return first;
 }
 
-static void log_failure(rn_db *db, int count)
+/* Runs each request's work as a part of the group's transaction. */
+static void run_parts(rn_db *db, rn_req *group)
 {
-    json_t *f = json_pack("{s:s, s:i, s:s}", "module", "writer", "requests", count, "error",
-                          db ? rn_db_last_message(db) : "no store connection");
-    rn_log(RN_LOG_ERROR, "group commit failed", f);
-    json_decref(f);
-}
-
-/* Runs each request's work in its own part of one transaction. */
-static int run_parts(rn_db *db, rn_req *group)
-{
-    int count = 0;
-    for (rn_req *r = group; r; r = r->write_next, count++) {
+    for (rn_req *r = group; r; r = r->write_next) {
         r->db = db;
         r->write_fn(r, r->write_arg);
         r->db = NULL;
     }
-    return count;
 }
 
-/* Nothing of the group was kept: requests that had succeeded, or had not
- * run, say so. Refusals (4xx) stand: they changed nothing anyway. */
-static void unsay_success(rn_req *group)
+/* The group failed and was rolled back: each request's work runs again in
+ * a transaction of its own, so each gets its own answer and one request's
+ * failure costs the others only time. */
+static void run_alone(rn_db *db, rn_req *group)
 {
     for (rn_req *r = group; r; r = r->write_next) {
-        if (r->status >= 400)
+        if (!db) {
+            rn_reply_error(r, RN_SERVER_UNAVAILABLE, NULL, NULL);
             continue;
-        rn_reply_error(r, RN_SERVER_UNAVAILABLE, "The change was not saved; try again.", NULL);
+        }
+        r->db = db;
+        r->write_fn(r, r->write_arg);
+        r->db = NULL;
     }
 }
 
 static void run_group(rn_writer *w, rn_req *group)
 {
     rn_db *db = rn_pool_acquire(w->pool);
-    if (db && rn_db_group_begin(db) == 0) {
-        int count = run_parts(db, group);
-        if (rn_db_group_end(db, true) != 0) {
-            log_failure(db, count);
-            unsay_success(group);
-        }
-    } else {
-        log_failure(db, 0);
-        unsay_success(group);
+    bool committed = false;
+    if (db && group->write_next && rn_db_group_begin(db) == 0) {
+        run_parts(db, group);
+        committed = rn_db_group_end(db, true) == 0;
+        if (!committed)
+            rn_logf(RN_LOG_WARN, "group commit rolled back (%s); its requests run one by one",
+                    rn_db_last_message(db));
     }
+    if (!committed)
+        run_alone(db, group);
     rn_pool_release(w->pool, db);
     while (group) {
         rn_req *next = group->write_next;

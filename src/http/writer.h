@@ -5,13 +5,15 @@
  * for its lock and each pays a commit of its own. A handler that calls
  * rn_req_write (http.h) instead hands its store work to this writer: the
  * request's connection is suspended (its worker thread serves others), the
- * writer thread runs every queued request's work in one transaction, each
- * in a savepoint of its own (store/db.h, rn_db_group_begin), commits once,
- * and only then resumes the connections so their answers go out. An answer
- * is therefore never sent before its change is durable, and one request's
- * failure undoes only its own savepoint. If the commit itself fails, every
- * request of the group that had succeeded answers SERVER_UNAVAILABLE
- * instead, since nothing of it was kept.
+ * writer thread runs every queued request's work as a part of one
+ * transaction (store/db.h, rn_db_group_begin), commits once, and only then
+ * resumes the connections so their answers go out: an answer is never sent
+ * before its change is durable. If any part fails, or the commit does, the
+ * group is rolled back and each request's work runs again in a transaction
+ * of its own, so every request gets the answer it would have got alone.
+ * The work must therefore be able to run twice (a second run starts from
+ * the same arguments; nothing of the first is kept). A lone request runs
+ * in a transaction of its own straight away.
  *
  * The work runs on the writer thread with r->db set to the writer's
  * connection. It may read the request's headers: libmicrohttpd leaves a

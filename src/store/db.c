@@ -476,27 +476,27 @@ static void txn_opened(rn_db *db)
     db->txn_message[0] = '\0';
 }
 
-/* rn_db_begin inside a group: a savepoint, only while the group's own
- * transaction is still open. */
+/* rn_db_begin inside a group: a part, only while the group's transaction
+ * is still open. Parts take no savepoint: SQLite's FTS5 writes out its
+ * pending index at every savepoint, which would cost a segment per part. */
 static int part_begin(rn_db *db)
 {
     if (db->in_txn || !db->driver->in_transaction(db)) {
-        rn_dbi_set_error(db, RN_DB_ERR_UNAVAILABLE, "the group's transaction is gone");
+        rn_dbi_set_error(db, RN_DB_ERR_OTHER, db->in_txn ? "a part is already open"
+                                                         : "the group's transaction is gone");
         return -1;
     }
-    if (db->driver->command(db, "SAVEPOINT rn_part") != 0)
-        return -1;
     txn_opened(db);
     return 0;
 }
 
-/* Undoes and closes the current part; the group's transaction stays. */
+/* A part that fails or is rolled back fails the whole group: its writes
+ * cannot be taken out of the group's transaction on their own. */
 static void part_abandon(rn_db *db)
 {
     db->in_txn = false;
     db->txn_error = RN_DB_OK;
-    if (db->driver->command(db, "ROLLBACK TO SAVEPOINT rn_part") == 0)
-        db->driver->command(db, "RELEASE SAVEPOINT rn_part");
+    db->group_failed = true;
 }
 
 int rn_db_begin(rn_db *db)
@@ -547,7 +547,11 @@ int rn_db_commit(rn_db *db)
         rn_dbi_set_error(db, code, "transaction rolled back: %s", why);
         return -1;
     }
-    int rc = db->driver->command(db, db->group ? "RELEASE SAVEPOINT rn_part" : "COMMIT");
+    if (db->group) {
+        db->in_txn = false;
+        return 0;
+    }
+    int rc = db->driver->command(db, "COMMIT");
     if (rc != 0) {
         rn_db_error code = db->error;
         char why[RN_DBI_MESSAGE_MAX];
@@ -584,6 +588,7 @@ int rn_db_group_begin(rn_db *db)
         return -1;
     db->in_txn = false;
     db->group = true;
+    db->group_failed = false;
     return 0;
 }
 
@@ -591,13 +596,15 @@ int rn_db_group_end(rn_db *db, bool commit)
 {
     if (!db || !db->group)
         return -1;
-    if (db->in_txn)
-        part_abandon(db);
+    bool failed = db->group_failed || db->in_txn;
     db->group = false;
+    db->group_failed = false;
     db->in_txn = true;
-    if (commit)
+    if (commit && !failed)
         return rn_db_commit(db);
     rn_db_rollback(db);
+    if (failed)
+        rn_dbi_set_error(db, RN_DB_ERR_OTHER, "a part of the group failed");
     return -1;
 }
 

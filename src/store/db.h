@@ -84,14 +84,18 @@ int rn_db_commit(rn_db *db);
 void rn_db_rollback(rn_db *db);
 
 /* Group commit: several callers' transactions in one. Between
- * rn_db_group_begin and rn_db_group_end, rn_db_begin opens a savepoint,
- * rn_db_commit releases it and rn_db_rollback undoes just that part, so code
- * written for a transaction of its own runs unchanged inside the group;
- * nothing is durable until rn_db_group_end(db, true) returns 0. A part that
- * starts after the group's transaction was lost (SQLite rolls back by itself
- * on some I/O errors) fails instead of running outside it. */
+ * rn_db_group_begin and rn_db_group_end, rn_db_begin and rn_db_commit mark a
+ * part of the group's transaction, so code written for a transaction of its
+ * own runs unchanged inside the group; nothing is durable until
+ * rn_db_group_end(db, true) returns 0. A part cannot be undone alone (no
+ * savepoints: they make SQLite's FTS5 write a segment each): a part that
+ * fails or rolls back fails the group, and rn_db_group_end then rolls all of
+ * it back and returns -1. The caller runs each part again on its own. A part
+ * that starts after the group's transaction was lost (SQLite rolls back by
+ * itself on some I/O errors) fails instead of running outside it. */
 int rn_db_group_begin(rn_db *db);
-/* Commits (commit true) or rolls back the group; 0 when committed. */
+/* Commits (commit true, no part failed) or rolls back the group; 0 when
+ * committed. */
 int rn_db_group_end(rn_db *db, bool commit);
 
 rn_db_error rn_db_last_error(const rn_db *db);

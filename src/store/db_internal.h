@@ -27,9 +27,9 @@ struct rn_db {
     /* Set by rn_db_begin. After a failed statement the transaction is doomed on
      * both drivers (PostgreSQL's rule): txn_error remembers why. */
     bool in_txn;
-    /* Inside rn_db_group_begin: rn_db_begin/commit/rollback work on a
-     * savepoint of the group's transaction. */
-    bool group;
+    /* Inside rn_db_group_begin: rn_db_begin/commit/rollback mark a part of
+     * the group's transaction; group_failed once a part has failed. */
+    bool group, group_failed;
     rn_db_error txn_error;
     char txn_message[RN_DBI_MESSAGE_MAX];
 };

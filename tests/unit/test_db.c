@@ -478,83 +478,90 @@ static void test_release_rolls_back_open_transaction(void **state)
 
 /* ---- group commit ------------------------------------------------------- */
 
-/* Parts commit together: nothing shows before the group ends, and a part
- * that fails (a failed statement, or a rollback) takes only itself away. */
-static void test_group_keeps_parts_apart(void **state)
+/* Parts commit together: nothing shows before the group ends. */
+static void test_group_commits_parts_together(void **state)
 {
     backend *be = use(state);
     rn_db *db = fresh_items(be);
     rn_db *other = rn_pool_acquire(be->pool);
     assert_int_equal(rn_db_group_begin(db), 0);
-
-    assert_int_equal(rn_db_begin(db), 0); /* part 1: kept */
-    assert_int_equal(insert_item(db, 1, "a"), 1);
-    assert_int_equal(rn_db_commit(db), 0);
-
-    assert_int_equal(rn_db_begin(db), 0); /* part 2: a failed statement */
-    assert_int_equal(insert_item(db, 2, "b"), 1);
-    assert_int_equal(insert_item(db, 1, "dup"), -1);
-    assert_int_equal(rn_db_last_error(db), RN_DB_ERR_CONSTRAINT);
-    assert_int_equal(insert_item(db, 3, "c"), -1); /* the part is doomed */
-    assert_int_equal(rn_db_commit(db), -1);
-    assert_int_equal(rn_db_last_error(db), RN_DB_ERR_CONSTRAINT);
-
-    assert_int_equal(rn_db_begin(db), 0); /* part 3: rolled back */
-    assert_int_equal(insert_item(db, 4, "d"), 1);
-    rn_db_rollback(db);
-    rn_db_rollback(db); /* twice: still only the part */
-
-    assert_int_equal(rn_db_begin(db), 0); /* part 4: kept */
-    assert_int_equal(insert_item(db, 5, "e"), 1);
-    assert_int_equal(rn_db_commit(db), 0);
-
-    assert_int_equal(count_items(db), 2);
+    assert_int_equal(rn_db_group_begin(db), -1);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(rn_db_begin(db), 0);
+        assert_int_equal(rn_db_begin(db), -1); /* parts do not nest */
+        assert_int_equal(insert_item(db, i, "x"), 1);
+        assert_int_equal(rn_db_commit(db), 0);
+    }
+    assert_int_equal(count_items(db), 3);
     assert_int_equal(count_items(other), 0);
     assert_int_equal(rn_db_group_end(db, true), 0);
-    rn_rows *rows = rn_db_query(other, "SELECT id FROM store_t_items ORDER BY id", RN_NOPARAMS);
-    assert_non_null(rows);
-    assert_int_equal(rn_rows_count(rows), 2);
-    assert_string_equal(rn_rows_get(rows, 0, 0), "1");
-    assert_string_equal(rn_rows_get(rows, 1, 0), "5");
-    rn_rows_free(rows);
+    assert_int_equal(count_items(other), 3);
+    assert_int_equal(rn_db_group_end(db, true), -1); /* no group any more */
     /* Back to plain transactions. */
     assert_int_equal(rn_db_begin(db), 0);
-    assert_int_equal(insert_item(db, 6, "f"), 1);
-    assert_int_equal(rn_db_commit(db), 0);
+    assert_int_equal(insert_item(db, 4, "y"), 1);
+    rn_db_rollback(db);
     assert_int_equal(count_items(other), 3);
     rn_pool_release(be->pool, other);
     rn_pool_release(be->pool, db);
 }
 
-/* A group that ends without committing keeps none of its parts; one left
- * open when the connection goes back to the pool is rolled back too. */
-static void test_group_rollback_drops_every_part(void **state)
+/* A part that fails, or rolls back, fails the group: none of it is kept,
+ * not even the parts that had succeeded. */
+static void test_group_fails_with_any_part(void **state)
 {
     backend *be = use(state);
     rn_db *db = fresh_items(be);
+    assert_int_equal(insert_item(db, 1, "before"), 1);
+
     assert_int_equal(rn_db_group_begin(db), 0);
-    assert_int_equal(rn_db_group_begin(db), -1);
     assert_int_equal(rn_db_begin(db), 0);
-    assert_int_equal(insert_item(db, 1, "a"), 1);
+    assert_int_equal(insert_item(db, 2, "b"), 1);
     assert_int_equal(rn_db_commit(db), 0);
     assert_int_equal(rn_db_begin(db), 0);
-    assert_int_equal(rn_db_begin(db), -1); /* parts do not nest */
-    assert_int_equal(rn_db_group_end(db, false), -1);
-    assert_int_equal(count_items(db), 0);
-    assert_int_equal(rn_db_group_end(db, true), -1); /* no group any more */
+    assert_int_equal(insert_item(db, 1, "dup"), -1);
+    assert_int_equal(rn_db_last_error(db), RN_DB_ERR_CONSTRAINT);
+    assert_int_equal(rn_db_commit(db), -1);
+    assert_int_equal(rn_db_last_error(db), RN_DB_ERR_CONSTRAINT);
+    assert_int_equal(rn_db_group_end(db, true), -1);
+    assert_int_equal(count_items(db), 1);
 
+    assert_int_equal(rn_db_group_begin(db), 0);
+    assert_int_equal(rn_db_begin(db), 0);
+    assert_int_equal(insert_item(db, 3, "c"), 1);
+    rn_db_rollback(db);
+    rn_db_rollback(db); /* twice: still just a failed group */
+    assert_int_equal(rn_db_group_end(db, true), -1);
+    assert_int_equal(count_items(db), 1);
+
+    assert_int_equal(rn_db_group_begin(db), 0); /* good parts, no commit */
+    assert_int_equal(rn_db_begin(db), 0);
+    assert_int_equal(insert_item(db, 4, "d"), 1);
+    assert_int_equal(rn_db_commit(db), 0);
+    assert_int_equal(rn_db_group_end(db, false), -1);
+    assert_int_equal(count_items(db), 1);
+    rn_pool_release(be->pool, db);
+}
+
+/* A group left open when its connection goes back to the pool is rolled
+ * back, and the connection comes out ready for plain transactions. */
+static void test_release_rolls_back_open_group(void **state)
+{
+    backend *be = use(state);
+    rn_db *db = fresh_items(be);
     rn_pool_release(be->pool, db);
     rn_pool *solo = be->solo;
     db = rn_pool_acquire(solo);
     assert_int_equal(rn_db_group_begin(db), 0);
     assert_int_equal(rn_db_begin(db), 0);
-    assert_int_equal(insert_item(db, 2, "b"), 1);
-    assert_int_equal(rn_db_commit(db), 0);
+    assert_int_equal(insert_item(db, 1, "abandoned"), 1);
     rn_pool_release(solo, db);
     db = rn_pool_acquire(solo);
     assert_int_equal(count_items(db), 0);
-    assert_int_equal(rn_db_begin(db), 0); /* a plain transaction again */
+    assert_int_equal(rn_db_begin(db), 0);
+    assert_int_equal(insert_item(db, 2, "kept"), 1);
     assert_int_equal(rn_db_commit(db), 0);
+    assert_int_equal(count_items(db), 1);
     rn_pool_release(solo, db);
 }
 
@@ -874,8 +881,9 @@ static const struct CMUnitTest backend_tests[] = {
     BACKEND_TEST(test_failed_statement_dooms_transaction),
     BACKEND_TEST(test_rollback_keeps_the_error),
     BACKEND_TEST(test_release_rolls_back_open_transaction),
-    BACKEND_TEST(test_group_keeps_parts_apart),
-    BACKEND_TEST(test_group_rollback_drops_every_part),
+    BACKEND_TEST(test_group_commits_parts_together),
+    BACKEND_TEST(test_group_fails_with_any_part),
+    BACKEND_TEST(test_release_rolls_back_open_group),
     BACKEND_TEST(test_exec_returns_changed_rows),
     BACKEND_TEST(test_upsert_returning),
     BACKEND_TEST(test_exec_script_runs_every_statement),
