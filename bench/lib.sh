@@ -95,11 +95,11 @@ start_ringnity() {
 # rss_mb PID: resident set size in MB.
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
-# run_wrk NAME URL [wrk args...]: runs wrk and prints "NAME rps p50 p99".
-# Adds a Lua script that prints exact percentiles.
-run_wrk() {
-  local name=$1 url=$2; shift 2
-  cat > "$BENCH_TMP/pct.lua" <<'LUA'
+# The wrk `done` hook that prints the line run_wrk reads ("RESULT rps p50_ms
+# p99_ms errors requests", exact percentiles). A WRK_SCRIPT of one's own
+# loads it with dofile(os.getenv("BENCH_RESULT_LUA")).
+export BENCH_RESULT_LUA="$BENCH_TMP/result.lua"
+cat > "$BENCH_RESULT_LUA" <<'LUA'
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %.0f %.3f %.3f %d %d\n",
     summary.requests / (summary.duration / 1e6),
@@ -109,10 +109,14 @@ done = function(summary, latency, requests)
     summary.requests))
 end
 LUA
-  local extra=()
-  [ -n "${WRK_SCRIPT:-}" ] && extra=(-s "$WRK_SCRIPT") || extra=(-s "$BENCH_TMP/pct.lua")
+
+# run_wrk NAME URL [wrk args...]: runs wrk (with WRK_SCRIPT, else just the
+# result hook) and prints "NAME rps p50 p99".
+run_wrk() {
+  local name=$1 url=$2; shift 2
   local out
-  out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --latency "${extra[@]}" "$@" "$url")
+  out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WRK_DURATION" --latency \
+        -s "${WRK_SCRIPT:-$BENCH_RESULT_LUA}" "$@" "$url")
   echo "$out" > "$BENCH_TMP/wrk-${name//[^A-Za-z0-9]/_}.txt"
   local line; line=$(grep '^RESULT' <<<"$out" || true)
   if [ -z "$line" ]; then
