@@ -28,26 +28,8 @@ RARE_COUNT=${RARE_COUNT:-20}
 LATENCY_CONNECTIONS=${LATENCY_CONNECTIONS:-8}
 export CONTACTS_LUA_DIR="$HERE/contacts"
 export CONTACTS_RUN=$(date +%s)
-PG_DIR=""
-
-contacts_cleanup() {
-  bench_cleanup
-  if [ -n "$PG_DIR" ]; then
-    bash "$BENCH_ROOT/scripts/pg-throwaway.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
-  fi
-}
-trap contacts_cleanup EXIT
-
 # The store: an existing URL, a throwaway PostgreSQL, or a new SQLite file.
-DB_URL=${BENCH_DATABASE_URL:-}
-if [ -z "$DB_URL" ] && [ "${BENCH_STORE:-sqlite}" = postgres ]; then
-  PG_DIR="/tmp/rn-bench-contacts-pg-$$" # outside BENCH_TMP: the cluster's owner must enter it
-  DB_URL=$(bash "$BENCH_ROOT/scripts/pg-throwaway.sh" start "$PG_DIR" "$(free_port)")
-fi
-if [ -z "$DB_URL" ]; then
-  unset RINGNITY_DATABASE_URL
-  DB_URL="$BENCH_TMP/var/ringnity.db"
-fi
+bench_store contacts
 
 api() { # api METHOD PATH [JSON]: curl with the bench key; prints the body
   local args=(-fsS -X "$1" -H "Authorization: Bearer $RN_KEY")

@@ -11,6 +11,7 @@ WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 WRK_DURATION=${WRK_DURATION:-10s}
 BENCH_TMP=$(mktemp -d /tmp/rn-bench.XXXXXX)
 BENCH_PIDS=()
+BENCH_PG_DIR="" # a throwaway PostgreSQL cluster bench_store started, if any
 
 bench_cleanup() {
   for pid in "${BENCH_PIDS[@]:-}"; do
@@ -20,6 +21,9 @@ bench_cleanup() {
     [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
   done
   rm -rf "$BENCH_TMP"
+  if [ -n "$BENCH_PG_DIR" ]; then
+    bash "$BENCH_ROOT/scripts/pg-throwaway.sh" stop "$BENCH_PG_DIR" >/dev/null 2>&1 || true
+  fi
 }
 trap bench_cleanup EXIT
 
@@ -36,6 +40,21 @@ wait_http() {
   done
   echo "bench: $1 did not come up" >&2
   return 1
+}
+
+# bench_store NAME: picks the store and sets DB_URL: BENCH_DATABASE_URL when
+# given; with BENCH_STORE=postgres a throwaway cluster (stopped on exit);
+# else a new SQLite file in BENCH_TMP.
+bench_store() {
+  DB_URL=${BENCH_DATABASE_URL:-}
+  if [ -z "$DB_URL" ] && [ "${BENCH_STORE:-sqlite}" = postgres ]; then
+    BENCH_PG_DIR="/tmp/rn-bench-$1-pg-$$" # outside BENCH_TMP: the cluster's owner must enter it
+    DB_URL=$(bash "$BENCH_ROOT/scripts/pg-throwaway.sh" start "$BENCH_PG_DIR" "$(free_port)")
+  fi
+  if [ -z "$DB_URL" ]; then
+    unset RINGNITY_DATABASE_URL
+    DB_URL="$BENCH_TMP/var/ringnity.db"
+  fi
 }
 
 # start_nginx: serves a static 200 JSON body like /healthz on a free port;

@@ -24,25 +24,7 @@ source "$HERE/lib.sh"
 CONVERSATIONS=${REPORTS_CONVERSATIONS:-1000000}
 DAYS=${REPORTS_DAYS:-90}
 LATENCY_CONNECTIONS=${LATENCY_CONNECTIONS:-8}
-PG_DIR=""
-
-reports_cleanup() {
-  bench_cleanup
-  if [ -n "$PG_DIR" ]; then
-    bash "$BENCH_ROOT/scripts/pg-throwaway.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
-  fi
-}
-trap reports_cleanup EXIT
-
-DB_URL=${BENCH_DATABASE_URL:-}
-if [ -z "$DB_URL" ] && [ "${BENCH_STORE:-sqlite}" = postgres ]; then
-  PG_DIR="/tmp/rn-bench-reports-pg-$$" # outside BENCH_TMP: the cluster's owner must enter it
-  DB_URL=$(bash "$BENCH_ROOT/scripts/pg-throwaway.sh" start "$PG_DIR" "$(free_port)")
-fi
-if [ -z "$DB_URL" ]; then
-  unset RINGNITY_DATABASE_URL
-  DB_URL="$BENCH_TMP/var/ringnity.db"
-fi
+bench_store reports
 
 json_field() { # json_field EXPR: evaluates EXPR on the JSON document on stdin (as `d`)
   node -e 'let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => {
