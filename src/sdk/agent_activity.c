@@ -78,6 +78,29 @@ static void reply_read(rn_req *r, agent_read_fn get, const char *id, rn_err conf
     reply_or_fail(r, rc, out, 200, conflict);
 }
 
+/* One page of a list read by tenant and filter (status, conversation id). */
+typedef int (*agent_list_fn)(rn_db *db, const char *tenant_id, const char *filter, int limit,
+                             const char *after_id, json_t **items, char *next_out);
+
+/* Answers the page of `list` (the cursor's name) that ?limit= and ?cursor=
+ * ask for, read by `get`, or the failure. */
+static void reply_page(rn_req *r, const char *list, agent_list_fn get, const char *filter)
+{
+    int limit;
+    char after[48], next[48] = "";
+    if (rn_sdk_page_params(r, list, filter, &limit, after) != 0)
+        return;
+    json_t *items = NULL;
+    rn_db *db = rn_req_db(r);
+    int rc = db ? get(db, r->who.tenant_id, filter, limit, after[0] ? after : NULL, &items, next)
+                : RN_ACT_STORE;
+    if (rc != RN_ACT_OK) {
+        rn_sdk_act_fail(r, rc, RN_SDK_CONVERSATION_CLOSED);
+        return;
+    }
+    rn_sdk_reply_page(r, list, filter, items, next);
+}
+
 /* Runs `op` as one unit of work and answers `status` with its result. */
 static void run_reply(rn_req *r, sdk_act_fn op, agent_op *o, int status, rn_err conflict)
 {
@@ -125,20 +148,7 @@ void rn_sdk_agent_conversations(rn_req *r)
         rn_reply_invalid(r, RN_SERVER_REQUEST_VALIDATION_FAILED, details);
         return;
     }
-    int limit;
-    char after[48], next[48] = "";
-    if (rn_sdk_page_params(r, "conversations", status, &limit, after) != 0)
-        return;
-    json_t *items = NULL;
-    rn_db *db = rn_req_db(r);
-    int rc = db ? rn_activity_conversations_list(db, r->who.tenant_id, status, limit,
-                                                 after[0] ? after : NULL, &items, next)
-                : RN_ACT_STORE;
-    if (rc != RN_ACT_OK) {
-        rn_sdk_act_fail(r, rc, RN_SDK_CONVERSATION_CLOSED);
-        return;
-    }
-    rn_sdk_reply_page(r, "conversations", status, items, next);
+    reply_page(r, "conversations", rn_activity_conversations_list, status);
 }
 
 void rn_sdk_agent_conversation(rn_req *r)
@@ -198,21 +208,7 @@ void rn_sdk_agent_close(rn_req *r)
 
 void rn_sdk_agent_messages(rn_req *r)
 {
-    const char *conversation = rn_req_param(r, 0);
-    int limit;
-    char after[48], next[48] = "";
-    if (rn_sdk_page_params(r, "messages", conversation, &limit, after) != 0)
-        return;
-    json_t *items = NULL;
-    rn_db *db = rn_req_db(r);
-    int rc = db ? rn_activity_messages_list(db, r->who.tenant_id, conversation, limit,
-                                            after[0] ? after : NULL, &items, next)
-                : RN_ACT_STORE;
-    if (rc != RN_ACT_OK) {
-        rn_sdk_act_fail(r, rc, RN_SDK_CONVERSATION_CLOSED);
-        return;
-    }
-    rn_sdk_reply_page(r, "messages", conversation, items, next);
+    reply_page(r, "messages", rn_activity_messages_list, rn_req_param(r, 0));
 }
 
 static int message_op(rn_act *a, void *ctx, json_t **out)
