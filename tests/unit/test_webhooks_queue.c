@@ -139,17 +139,34 @@ static void queue_on_wh_a(fixture *f, const char *first, char *e1, const char *s
     wh_fanout(f->s.db, 100);
 }
 
+/* One text column of the (hook, event) delivery, or "" when it is NULL or
+ * there is no such delivery. The answer lives until the next call. */
+static const char *delivery_text(fixture *f, const char *column, const char *hook,
+                                 const char *event)
+{
+    static char out[48];
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2"
+             " AND event_id = $3",
+             column);
+    rn_rows *rows = rn_db_query(f->s.db, sql, RN_PARAMS(RN_T(f->tenant), RN_T(hook), RN_T(event)));
+    const char *v = rows && rn_rows_count(rows) ? rn_rows_get(rows, 0, 0) : NULL;
+    snprintf(out, sizeof out, "%s", v ? v : "");
+    rn_rows_free(rows);
+    return out;
+}
+
 /* Status of the (hook, event) delivery, or "" when there is none. */
 static const char *status_of(fixture *f, const char *hook, const char *event)
 {
-    static char out[32];
-    rn_rows *rows = rn_db_query(f->s.db,
-                                "SELECT status FROM webhook_deliveries WHERE tenant_id = $1"
-                                " AND webhook_id = $2 AND event_id = $3",
-                                RN_PARAMS(RN_T(f->tenant), RN_T(hook), RN_T(event)));
-    snprintf(out, sizeof out, "%s", rows && rn_rows_count(rows) ? rn_rows_get(rows, 0, 0) : "");
-    rn_rows_free(rows);
-    return out;
+    return delivery_text(f, "status", hook, event);
+}
+
+/* Claimed by whom, or "" when nobody holds the (hook, event) delivery. */
+static const char *claimed_by(fixture *f, const char *hook, const char *event)
+{
+    return delivery_text(f, "claimed_by", hook, event);
 }
 
 static long long scalar(fixture *f, const char *sql)
@@ -292,20 +309,6 @@ static void success_records_the_attempt_and_promotes_the_next_event(void **state
                                " AND status = 'succeeded' AND response_status = 200"
                                " AND origin = 'automatic' AND attempt = 1"),
                      1);
-}
-
-/* Claimed by whom, or "" when nobody holds the (hook, event) delivery. */
-static const char *claimed_by(fixture *f, const char *hook, const char *event)
-{
-    static char out[48];
-    rn_rows *rows = rn_db_query(f->s.db,
-                                "SELECT claimed_by FROM webhook_deliveries WHERE tenant_id = $1"
-                                " AND webhook_id = $2 AND event_id = $3",
-                                RN_PARAMS(RN_T(f->tenant), RN_T(hook), RN_T(event)));
-    const char *v = rows && rn_rows_count(rows) ? rn_rows_get(rows, 0, 0) : NULL;
-    snprintf(out, sizeof out, "%s", v ? v : "");
-    rn_rows_free(rows);
-    return out;
 }
 
 /* Records a success of `job` with wh_finish_one, asking for the next one. */
