@@ -12,8 +12,10 @@
 #           event-to-delivery latency p50/p99 (receiver clock minus the
 #           event's createdAt, same machine) and the achieved rate.
 #
-# Also the server's peak RSS. BENCH_DATABASE_URL=postgres://... runs it on
-# PostgreSQL (a database you can throw away); default a fresh SQLite file.
+# Also the server's peak RSS. BENCH_STORE=postgres runs it on a throwaway
+# PostgreSQL cluster (started and removed here; then the CPU time of every
+# PostgreSQL process is reported too), BENCH_DATABASE_URL=postgres://... on
+# a database you can throw away; default a fresh SQLite file.
 # RINGNITY_LOG_LEVEL defaults to warn (lib.sh); set info to include the
 # per-attempt log line in the cost.
 set -euo pipefail
@@ -26,6 +28,21 @@ TYPES=(conversation.created conversation.message.received conversation.closed ti
        ticket.updated contact.created contact.updated agent.presence.changed call.started
        call.ended)
 export RINGNITY_WEBHOOK_ALLOW_PRIVATE_NETWORKS=1
+PG_DIR=""
+
+webhooks_cleanup() {
+  bench_cleanup
+  if [ -n "$PG_DIR" ]; then
+    bash "$BENCH_ROOT/scripts/pg-throwaway.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
+  fi
+}
+trap webhooks_cleanup EXIT
+
+DB_URL=${BENCH_DATABASE_URL:-}
+if [ -z "$DB_URL" ] && [ "${BENCH_STORE:-sqlite}" = postgres ]; then
+  PG_DIR="/tmp/rn-bench-webhooks-pg-$$" # outside BENCH_TMP: the cluster's owner must enter it
+  DB_URL=$(bash "$BENCH_ROOT/scripts/pg-throwaway.sh" start "$PG_DIR" "$(free_port)")
+fi
 
 # ---- receivers -----------------------------------------------------------------
 cat > "$BENCH_TMP/receivers.mjs" <<'NODE'
@@ -70,7 +87,7 @@ CONTROL="http://127.0.0.1:$(jq -r .control "$BENCH_TMP/receivers.json")"
 mapfile -t PORTS < <(jq -r '.ports[]' "$BENCH_TMP/receivers.json")
 
 # ---- server and destinations -------------------------------------------------------
-start_ringnity "${BENCH_DATABASE_URL:-}"
+start_ringnity "$DB_URL"
 for i in $(seq 0 $((RECEIVERS - 1))); do
   body=$(jq -nc --arg n "bench $i" --arg u "http://127.0.0.1:${PORTS[$i]}/hook" \
     --arg t "${TYPES[$i]}" '{name: $n, url: $u, events: [$t]}')
@@ -87,10 +104,29 @@ sample_rss() {
   PEAK_RSS=$(awk -v a="$PEAK_RSS" -v b="$r" 'BEGIN { print (b > a ? b : a) }')
 }
 
-# report_cpu START_MS: the server's CPU time since START_MS, per 1000 deliveries.
+# pg_cpu_ms: CPU time of the throwaway cluster's processes (postmaster,
+# backends, background workers; exited backends count through the
+# postmaster's cutime/cstime), or 0 without one.
+pg_cpu_ms() {
+  [ -n "$PG_DIR" ] || { echo 0; return; }
+  local pm; pm=$(head -1 "$PG_DIR/data/postmaster.pid" 2>/dev/null || true)
+  [ -n "$pm" ] || { echo 0; return; }
+  local total=0 pid
+  for pid in $pm $(pgrep -P "$pm" || true); do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$((total + $(awk -v hz="$HZ" '{ printf "%d", ($14 + $15 + $16 + $17) * 1000 / hz }' \
+      "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+
+# report_cpu START_MS PG_START_MS: the server's (and PostgreSQL's) CPU time
+# since then, per 1000 deliveries.
 report_cpu() {
-  printf '       server CPU %s ms per 1000 deliveries\n' \
+  printf '       server CPU %s ms per 1000 deliveries' \
     $((($(cpu_ms "$RN_PID") - $1) * 1000 / EVENTS))
+  [ -z "$PG_DIR" ] || printf '; PostgreSQL CPU %s ms' $((($(pg_cpu_ms) - $2) * 1000 / EVENTS))
+  printf '\n'
 }
 
 # emit_all EXTRA_ARGS...: one emitter writing EVENTS events, the 10 types in
@@ -117,14 +153,14 @@ wait_deliveries() {
   done
 }
 
-store=$([ -n "${BENCH_DATABASE_URL:-}" ] && echo postgres || echo sqlite)
+store=$([ -n "$DB_URL" ] && echo postgres || echo sqlite)
 echo "webhooks bench: $EVENTS events per phase, $RECEIVERS receivers, store $store," \
   "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- phase 1: burst ------------------------------------------------------------------
 curl -fsS -o /dev/null "$CONTROL/reset"
 t0=$(date +%s%3N)
-c0=$(cpu_ms "$RN_PID")
+c0=$(cpu_ms "$RN_PID"); g0=$(pg_cpu_ms)
 emit_all & EMITTER=$!
 wait_deliveries "$EVENTS"
 wait $EMITTER
@@ -134,12 +170,12 @@ burst_rate=$(awk -v n="$EVENTS" -v ms="$((last - t0))" 'BEGIN{printf "%.0f", n *
 printf 'burst  %6d deliveries in %6.2f s = %6s deliveries/s (p50 %s ms, p99 %s ms: backlog)\n' \
   "$EVENTS" "$(awk -v ms="$((last - t0))" 'BEGIN{print ms/1000}')" "$burst_rate" \
   "$(jq .p50 <<<"$stats")" "$(jq .p99 <<<"$stats")"
-report_cpu "$c0"
+report_cpu "$c0" "$g0"
 
 # ---- phase 2: paced ---------------------------------------------------------------------
 curl -fsS -o /dev/null "$CONTROL/reset"
 t0=$(date +%s%3N)
-c0=$(cpu_ms "$RN_PID")
+c0=$(cpu_ms "$RN_PID"); g0=$(pg_cpu_ms)
 emit_all --rate "$RATE" & EMITTER=$!
 wait_deliveries "$EVENTS"
 wait $EMITTER
@@ -149,7 +185,7 @@ paced_rate=$(awk -v n="$EVENTS" -v ms="$((last - first))" 'BEGIN{printf "%.0f", 
 printf 'paced  %6d deliveries, %s/s offered = %6s deliveries/s  p50 %s ms p99 %s ms max %s ms\n' \
   "$EVENTS" "$RATE" "$paced_rate" "$(jq .p50 <<<"$stats")" "$(jq .p99 <<<"$stats")" \
   "$(jq .max <<<"$stats")"
-report_cpu "$c0"
+report_cpu "$c0" "$g0"
 sample_rss
 printf 'server peak RSS %s MB (now %s MB); bad bodies %s; load average %s\n' "$PEAK_RSS" \
   "$(rss_mb "$RN_PID")" "$(jq .bad <<<"$stats")" "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -2,12 +2,15 @@
  * dispatcher.c — the pump and worker threads around queue.c.
  *
  * Workers make the attempts, each with its own reused curl handle. A worker
- * that finishes a delivery claims the same destination's next one in the
- * transaction that records the attempt (up to STREAK_MAX in a row, so busy
- * destinations cannot starve the others): the connection stays warm and
- * the order holds without a trip through the pump. On PostgreSQL that one
- * statement also returns the next delivery's data (see FINISH_OK_PG in
- * queue.c): a delivery of a busy destination costs one round trip.
+ * holding a destination's head loads it with up to RUN_MAX deliveries
+ * queued behind it (one query), sends them in order on its warm
+ * connection, stopping at the first failure, and records them together
+ * (see wh_finish_seq: on PostgreSQL one statement for the successes). The
+ * same recording claims the destination's next head for the worker (up to
+ * STREAK_MAX deliveries in a row, so busy destinations cannot starve the
+ * others): the order holds without a trip through the pump, and a busy
+ * destination costs two round trips per run instead of one or more per
+ * delivery.
  *
  * The pump fans new events out, claims due deliveries for idle workers and
  * hands them over. Between rounds it waits BUSY_POLL_MS while there is
@@ -50,14 +53,18 @@
 #define BUSY_POLL_MS 5
 #define BUSY_ROUNDS 40 /* idle rounds at BUSY_POLL_MS before slowing down */
 #define STREAK_MAX 64
+/* Deliveries sent before one recording. More shares the recording's cost
+ * among more deliveries; fewer keeps the first ones' records sooner. */
+#define RUN_MAX 16
 #define STORE_RETRY_MS 1000
 #define FINISH_TRIES 3
 #define SWEEP_MS 5000
 
-/* An attempt waiting to be recorded by the pump (SQLite); lives on the
- * worker's stack until `done`. */
+/* A run's attempts waiting to be recorded by the pump (SQLite); lives on
+ * the worker's stack until `done`. */
 typedef struct record_req {
-    wh_finish_item *item;
+    wh_finish_item *items;
+    int n;
     bool done;
     pthread_cond_t cond; /* signalled when done: only this worker wakes */
     struct record_req *next;
@@ -116,24 +123,24 @@ static void warn_store(const char *what, rn_db *db)
 
 /* ---- recording attempts ------------------------------------------------- */
 
-/* Records one attempt in its own transaction, retrying a failing store
- * briefly. The lease covers us: if every try fails, the delivery is
- * attempted again once it runs out. */
-static int record_direct(rn_dispatcher *d, rn_db *db, wh_finish_item *it)
+/* Records a run's attempts, retrying a failing store briefly. The lease
+ * covers us: if every try fails, the run is attempted again once it runs
+ * out. */
+static int record_direct(rn_dispatcher *d, rn_db *db, wh_finish_item *items, int n)
 {
     for (int i = 0; i < FINISH_TRIES; i++) {
-        if (wh_finish_one(db, &d->policy, it) >= 0)
-            return it->rc;
+        if (wh_finish_seq(db, &d->policy, items, n) == 0)
+            return 0;
         warn_store("record attempt", db);
         sleep_ms(100 << i);
     }
     return -1;
 }
 
-/* SQLite: queues the attempt for the pump's next round and waits. */
-static int record_by_pump(rn_dispatcher *d, wh_finish_item *it)
+/* SQLite: queues the attempts for the pump's next round and waits. */
+static int record_by_pump(rn_dispatcher *d, wh_finish_item *items, int n)
 {
-    record_req req = {.item = it};
+    record_req req = {.items = items, .n = n};
     pthread_cond_init(&req.cond, NULL);
     pthread_mutex_lock(&d->lock);
     if (d->rec_tail)
@@ -146,7 +153,7 @@ static int record_by_pump(rn_dispatcher *d, wh_finish_item *it)
         pthread_cond_wait(&req.cond, &d->lock);
     pthread_mutex_unlock(&d->lock);
     pthread_cond_destroy(&req.cond);
-    return it->rc;
+    return 0;
 }
 
 /* ---- one job ------------------------------------------------------------ */
@@ -156,12 +163,12 @@ typedef struct {
     void *curl;
 } worker_ctx;
 
-static int job_send(worker_ctx *w, const wh_job *job, const wh_job_data *data,
-                    rn_send_result *res)
+static int job_send(worker_ctx *w, const wh_run *run, int i, rn_send_result *res)
 {
     rn_app *app = w->d->app;
+    const wh_job *job = &run->jobs[i];
     char secret[WH_SECRET_MAX + 1], old[WH_SECRET_MAX + 1];
-    int rc = wh_secrets_open(app->master_key, data->sealed, data->old_sealed, data->old_until,
+    int rc = wh_secrets_open(app->master_key, run->sealed, run->old_sealed, run->old_until,
                              rn_now_ms(), secret, old, sizeof secret);
     if (rc != 0) {
         memset(res, 0, sizeof *res);
@@ -171,36 +178,17 @@ static int job_send(worker_ctx *w, const wh_job *job, const wh_job_data *data,
     }
     wh_target t = {.tenant_id = job->tenant_id,
                    .webhook_id = job->webhook_id,
-                   .url = data->url,
+                   .url = run->url,
                    .secret = secret,
                    .old_secret = old[0] ? old : NULL,
                    .event_id = job->event_id,
                    .event_type = job->event_type,
-                   .payload = data->payload};
+                   .payload = run->payloads[i]};
     rc = wh_attempt_send(w->curl, &t, app->cfg.webhook_allow_private,
                          (long)app->cfg.webhook_timeout_ms, res);
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(old, sizeof old);
     return rc;
-}
-
-/* next and next_data: see wh_finish_item. */
-static int job_record(rn_dispatcher *d, rn_db *db, const wh_job *job, bool ok,
-                      const rn_send_result *res, wh_outcome *out, wh_job *next, bool *has_next,
-                      wh_job_data *next_data)
-{
-    wh_finish_item it = {.job = job,
-                         .send_ok = ok,
-                         .res = res,
-                         .rnd = randombytes_random(),
-                         .lease_until = rn_now_ms() + d->lease_ms,
-                         .next = is_stopping(d) ? NULL : next,
-                         .has_next = has_next,
-                         .out = out,
-                         .rc = -1,
-                         .next_data = next_data};
-    *has_next = false;
-    return d->single_writer ? record_by_pump(d, &it) : record_direct(d, db, &it);
 }
 
 static void job_report(const wh_job *job, const rn_send_result *res, const wh_outcome *out)
@@ -221,34 +209,88 @@ static void job_report(const wh_job *job, const rn_send_result *res, const wh_ou
     json_decref(f);
 }
 
-/* Runs one job with its data (loaded here unless it came with the job;
- * freed either way); fills `next` (and returns true) when the worker should
- * go on with the same destination's next delivery, and next_data when that
- * came loaded. */
-static bool job_run(worker_ctx *w, const wh_job *job, wh_job_data *data, wh_job *next,
-                    wh_job_data *next_data)
+/* A run in flight: its deliveries and what their attempts gave. */
+typedef struct {
+    wh_run run;
+    int sent;
+    long long next_lease; /* the lease of the next head claimed for us */
+    bool ok[RUN_MAX];
+    rn_send_result res[RUN_MAX];
+    wh_outcome out[RUN_MAX];
+    wh_finish_item items[RUN_MAX];
+} run_state;
+
+/* Sends the run in order until a failure, a stop, or too little of the
+ * head's lease is left for one more attempt (a delivery sent after the
+ * lease ran out could cross another node's). */
+static void run_send(worker_ctx *w, run_state *st, long long lease_until)
+{
+    rn_dispatcher *d = w->d;
+    long long timeout = (long long)d->app->cfg.webhook_timeout_ms;
+    for (int i = 0; i < st->run.n; i++) {
+        if (i > 0 && (is_stopping(d) || rn_now_ms() + 2 * timeout > lease_until))
+            break;
+        st->ok[i] = job_send(w, &st->run, i, &st->res[i]) == 0;
+        st->sent = i + 1;
+        if (!st->ok[i])
+            break;
+    }
+}
+
+/* Records what run_send sent; next: see wh_finish_seq. */
+static void run_record(rn_dispatcher *d, rn_db *db, run_state *st, wh_job *next,
+                       bool *has_next)
+{
+    long long lease_until = rn_now_ms() + d->lease_ms;
+    st->next_lease = lease_until;
+    for (int i = 0; i < st->sent; i++)
+        st->items[i] = (wh_finish_item){.job = &st->run.jobs[i],
+                                        .send_ok = st->ok[i],
+                                        .res = &st->res[i],
+                                        .rnd = randombytes_random(),
+                                        .lease_until = lease_until,
+                                        .out = &st->out[i],
+                                        .rc = -1};
+    wh_finish_item *last = &st->items[st->sent - 1];
+    last->next = is_stopping(d) ? NULL : next;
+    last->has_next = has_next;
+    *has_next = false;
+    if (d->single_writer)
+        record_by_pump(d, st->items, st->sent);
+    else
+        record_direct(d, db, st->items, st->sent);
+    for (int i = 0; i < st->sent; i++) {
+        if (st->items[i].rc == 0 && st->out[i].attempt_id[0])
+            job_report(&st->run.jobs[i], &st->res[i], &st->out[i]);
+        rn_send_result_free(&st->res[i]);
+    }
+}
+
+/* Runs the claimed head `job` (its lease until *lease_until) and the
+ * deliveries queued behind it; adds the deliveries sent to *sent. Fills
+ * `next` and *lease_until (and returns true) when the worker should go on
+ * with the destination's next head. */
+static bool job_run(worker_ctx *w, const wh_job *job, long long *lease_until, wh_job *next,
+                    int *sent)
 {
     rn_dispatcher *d = w->d;
     rn_db *db = rn_pool_acquire(d->pool);
-    int found = data->rows ? 0 : wh_job_load(db, job, data);
+    run_state *st = calloc(1, sizeof *st);
+    int found = st ? wh_run_load(db, job, RUN_MAX, &st->run) : -1;
     bool has_next = false;
     if (found == 1)
         wh_abandon(db, job, d->node); /* single statement: no pump round needed */
-    if (found != 0) {
-        if (found < 0)
-            warn_store("load delivery", db);
-        wh_job_data_free(data);
-        rn_pool_release(d->pool, db);
-        return false;
+    if (found < 0)
+        warn_store("load delivery", db);
+    if (found == 0) {
+        run_send(w, st, *lease_until);
+        run_record(d, db, st, next, &has_next);
+        *sent += st->sent;
+        *lease_until = st->next_lease;
     }
-    rn_send_result res;
-    bool ok = job_send(w, job, data, &res) == 0;
-    wh_job_data_free(data);
-    wh_outcome out;
-    if (job_record(d, db, job, ok, &res, &out, next, &has_next, next_data) == 0 &&
-        out.attempt_id[0])
-        job_report(job, &res, &out);
-    rn_send_result_free(&res);
+    if (st)
+        wh_run_free(&st->run);
+    free(st);
     rn_pool_release(d->pool, db);
     return has_next;
 }
@@ -282,22 +324,18 @@ static void *worker_main(void *arg)
     rn_dispatcher *d = arg;
     worker_ctx w = {.d = d, .curl = curl_easy_init()};
     wh_job job, next;
-    wh_job_data data = {0}, next_data = {0};
     while (worker_take(d, &job)) {
-        int streak = 0;
-        while (job_run(&w, &job, &data, &next, &next_data)) {
+        int sent = 0;
+        long long lease_until = rn_now_ms() + d->lease_ms;
+        while (job_run(&w, &job, &lease_until, &next, &sent)) {
             job = next;
-            data = next_data; /* moves the rows: next_data is empty again */
-            memset(&next_data, 0, sizeof next_data);
-            if (is_stopping(d) || ++streak >= STREAK_MAX) {
-                wh_job_data_free(&data);
+            if (is_stopping(d) || sent >= STREAK_MAX) {
                 rn_db *db = rn_pool_acquire(d->pool);
                 wh_release(db, d->node, &job, 1);
                 rn_pool_release(d->pool, db);
                 break;
             }
         }
-        wh_job_data_free(&next_data); /* a next the worker did not take */
         worker_done(d);
     }
     if (w.curl)
@@ -350,7 +388,7 @@ static void round_single_writer(rn_dispatcher *d, rn_db *db, pump_round *r)
 {
     r->failed = rn_db_begin(db) != 0;
     for (int i = 0; i < r->nreqs && !r->failed; i++)
-        r->failed = wh_finish_run(db, &d->policy, r->reqs[i]->item) != 0;
+        r->failed = wh_finish_seq_run(db, &d->policy, r->reqs[i]->items, r->reqs[i]->n) != 0;
     if (!r->failed) {
         r->fanned = wh_fanout_run(db, FANOUT_BATCH_SQLITE);
         r->failed = r->fanned < 0;
@@ -365,7 +403,7 @@ static void round_single_writer(rn_dispatcher *d, rn_db *db, pump_round *r)
     warn_store("dispatcher round", db);
     r->claimed = r->fanned = 0;
     for (int i = 0; i < r->nreqs; i++)
-        record_direct(d, db, r->reqs[i]->item);
+        record_direct(d, db, r->reqs[i]->items, r->reqs[i]->n);
 }
 
 static void round_several_writers(rn_dispatcher *d, rn_db *db, pump_round *r)

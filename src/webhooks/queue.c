@@ -841,6 +841,323 @@ int wh_finish_many(rn_db *db, const wh_policy *p, wh_finish_item *items, int n)
     return -1;
 }
 
+/* ---- runs --------------------------------------------------------------- */
+
+/* The head (k = 0) and the first queued rows after it, with their
+ * payloads and the destination's sending data. The queued rows come in
+ * event_seq order: the order successive elections would pick them. The
+ * limit is part of the text: with it a parameter, PostgreSQL planned the
+ * query afresh on every call. */
+#define RUN_TAIL 15
+_Static_assert(RUN_TAIL == WH_RUN_MAX - 1, "a run is its head and RUN_TAIL rows behind it");
+#define RUN_TEXT(n) #n
+#define RUN_TAIL_TEXT(n) RUN_TEXT(n)
+#define RUN_LOAD                                                                            \
+    "SELECT x.event_id, x.event_type, x.attempts, e.payload, w.url, w.secret_sealed,"       \
+    " w.old_secret_sealed, w.old_secret_until, x.k FROM (SELECT 0 AS k, h.event_seq,"       \
+    " h.event_id, h.event_type, h.attempts FROM webhook_deliveries h WHERE h.tenant_id = $1" \
+    " AND h.webhook_id = $2 AND h.event_id = $3 UNION ALL SELECT * FROM (SELECT 1,"         \
+    " q.event_seq, q.event_id, q.event_type, q.attempts FROM webhook_deliveries q"          \
+    " WHERE q.tenant_id = $1 AND q.webhook_id = $2 AND q.status = 'queued'"                 \
+    " AND q.event_id <> $3 ORDER BY q.event_seq LIMIT " RUN_TAIL_TEXT(RUN_TAIL) ") AS t) AS x" \
+    " JOIN webhooks w ON w.tenant_id = $1 AND w.id = $2"                                    \
+    " LEFT JOIN events e ON e.tenant_id = $1 AND e.id = x.event_id ORDER BY x.k, x.event_seq"
+
+enum { RUN_EVENT, RUN_TYPE, RUN_ATTEMPTS, RUN_PAYLOAD, RUN_URL, RUN_SEALED, RUN_OLD_SEALED,
+       RUN_OLD_UNTIL, RUN_K };
+
+int wh_run_load(rn_db *db, const wh_job *head, int max, wh_run *run)
+{
+    memset(run, 0, sizeof *run);
+    if (max > WH_RUN_MAX || max < 1)
+        max = WH_RUN_MAX;
+    run->rows = rn_db_query(db, RUN_LOAD,
+                            RN_PARAMS(RN_T(head->tenant_id), RN_T(head->webhook_id),
+                                      RN_T(head->event_id)));
+    if (!run->rows)
+        return -1;
+    const rn_rows *rows = run->rows;
+    if (rn_rows_count(rows) < 1 || rn_rows_int(rows, 0, RUN_K, 1) != 0 ||
+        rn_rows_is_null(rows, 0, RUN_PAYLOAD))
+        return 1;
+    run->url = rn_rows_get(rows, 0, RUN_URL);
+    run->sealed = rn_rows_get(rows, 0, RUN_SEALED);
+    run->old_sealed = rn_rows_get(rows, 0, RUN_OLD_SEALED);
+    run->old_until = rn_rows_int(rows, 0, RUN_OLD_UNTIL, 0);
+    run->jobs[0] = *head;
+    run->payloads[0] = rn_rows_get(rows, 0, RUN_PAYLOAD);
+    run->n = 1;
+    for (int i = 1; i < rn_rows_count(rows) && run->n < max; i++) {
+        if (rn_rows_is_null(rows, i, RUN_PAYLOAD))
+            break; /* its event vanished: it is abandoned once it is the head */
+        wh_job *j = &run->jobs[run->n];
+        copy(j->tenant_id, sizeof j->tenant_id, head->tenant_id);
+        copy(j->webhook_id, sizeof j->webhook_id, head->webhook_id);
+        copy(j->event_id, sizeof j->event_id, rn_rows_get(rows, i, RUN_EVENT));
+        copy(j->event_type, sizeof j->event_type, rn_rows_get(rows, i, RUN_TYPE));
+        j->attempts = (int)rn_rows_int(rows, i, RUN_ATTEMPTS, 0);
+        run->payloads[run->n++] = rn_rows_get(rows, i, RUN_PAYLOAD);
+    }
+    return 0;
+}
+
+void wh_run_free(wh_run *run)
+{
+    rn_rows_free(run->rows);
+    memset(run, 0, sizeof *run);
+}
+
+static void seq_mark(wh_finish_item *items, int from, int n, int rc)
+{
+    for (int i = from; i < n; i++) {
+        items[i].rc = rc;
+        if (items[i].has_next)
+            *items[i].has_next = false;
+    }
+}
+
+/* items[i + 1] is the head the finish of items[i] elected for us. */
+static bool seq_is_next(const wh_finish_item *items, int i, const wh_job *elected)
+{
+    return strcmp(elected->event_id, items[i + 1].job->event_id) == 0;
+}
+
+int wh_finish_seq_run(rn_db *db, const wh_policy *p, wh_finish_item *items, int n)
+{
+    for (int i = 0; i < n; i++) {
+        wh_finish_item it = items[i];
+        wh_job elected;
+        bool has = false;
+        bool inner = i + 1 < n;
+        if (inner) {
+            it.next = &elected;
+            it.has_next = &has;
+        }
+        if (wh_finish_run(db, p, &it) != 0)
+            return -1;
+        items[i].rc = it.rc;
+        if (!inner)
+            return 0;
+        if (it.rc != 0) {
+            seq_mark(items, i + 1, n, it.rc);
+            return 0;
+        }
+        if (!has || !seq_is_next(items, i, &elected)) {
+            if (has) /* not the delivery we sent: give it back at once */
+                wh_release(db, p->node, &elected, 1);
+            seq_mark(items, i + 1, n, 2);
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* PostgreSQL: the successes items[0..s) in one statement. r holds one row
+ * per attempt; g finishes the head while we still hold it, q the queued
+ * rows behind it (only then), w resets the failure count and x elects the
+ * next head as FINISH_OK_PG does, excluding the rows of r, which the
+ * statement's snapshot still shows queued. x claims the head for $6 when
+ * the destination is enabled. */
+#define FINISH_SEQ_PG                                                                         \
+    "WITH r AS (SELECT * FROM json_to_recordset(CAST($3 AS json)) AS r(k integer, e text,"   \
+    " t text, i text, s integer, d bigint, b text, n integer)),"                              \
+    " h AS (SELECT enabled FROM webhooks WHERE tenant_id = $1 AND id = $2),"                  \
+    " a AS (INSERT INTO webhook_attempts (tenant_id, id, webhook_id, event_id, event_type,"   \
+    " attempt, origin, status, response_status, duration_ms, error, response_body, created_at," \
+    " next_attempt_at) SELECT $1, r.i, $2, r.e, r.t, (SELECT COALESCE(MAX(z.attempt), 0) + 1" \
+    " FROM webhook_attempts z WHERE z.tenant_id = $1 AND z.webhook_id = $2"                   \
+    " AND z.event_id = r.e), 'automatic', 'succeeded', r.s, r.d, NULL, r.b,"                 \
+    " CAST($4 AS BIGINT), NULL FROM r, h RETURNING id, attempt),"                             \
+    " g AS (UPDATE webhook_deliveries u SET status = 'succeeded', attempts = r.n,"            \
+    " next_attempt_at = NULL, claimed_by = NULL, claimed_until = NULL,"                       \
+    " updated_at = CAST($4 AS BIGINT) FROM r WHERE r.k = 0 AND u.tenant_id = $1"              \
+    " AND u.webhook_id = $2 AND u.event_id = r.e AND u.status = 'pending'"                    \
+    " AND u.claimed_by = $5 RETURNING 1),"                                                    \
+    " q AS (UPDATE webhook_deliveries u SET status = 'succeeded', attempts = u.attempts + 1," \
+    " next_attempt_at = NULL, updated_at = CAST($4 AS BIGINT) WHERE EXISTS (SELECT 1 FROM g)" \
+    " AND u.tenant_id = $1 AND u.webhook_id = $2"                                             \
+    " AND u.event_id = ANY(ARRAY(SELECT e FROM r WHERE k > 0)) AND u.status = 'queued'"       \
+    " RETURNING 1),"                                                                          \
+    " w AS (UPDATE webhooks SET consecutive_failures = 0 WHERE tenant_id = $1 AND id = $2"    \
+    " AND consecutive_failures <> 0 AND EXISTS (SELECT 1 FROM g) RETURNING 1),"               \
+    " x AS (UPDATE webhook_deliveries v SET status = 'pending',"                              \
+    " next_attempt_at = CAST($4 AS BIGINT), updated_at = CAST($4 AS BIGINT),"                 \
+    " claimed_by = CASE WHEN h.enabled <> 0 THEN CAST($6 AS TEXT) END,"                       \
+    " claimed_until = CASE WHEN h.enabled <> 0 AND CAST($6 AS TEXT) IS NOT NULL"              \
+    " THEN CAST($7 AS BIGINT) END FROM g, h WHERE CAST($8 AS INTEGER) = 1"                    \
+    " AND v.tenant_id = $1 AND v.webhook_id = $2 AND v.status = 'queued'"                     \
+    " AND v.event_id NOT IN (SELECT e FROM r)"                                                \
+    " AND v.event_seq = (SELECT MIN(event_seq) FROM webhook_deliveries WHERE tenant_id = $1"  \
+    " AND webhook_id = $2 AND status = 'queued' AND event_id NOT IN (SELECT e FROM r))"       \
+    " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries WHERE tenant_id = $1"                  \
+    " AND webhook_id = $2 AND status = 'pending' AND event_id <> $9)"                         \
+    " RETURNING v.event_id, v.event_type, v.attempts, v.claimed_by)"                          \
+    " SELECT (SELECT COUNT(*) FROM a), (SELECT COUNT(*) FROM g), (SELECT enabled FROM h),"    \
+    " x.event_id, x.event_type, x.attempts, x.claimed_by, y.id, y.attempt"                    \
+    " FROM (SELECT 1) AS one LEFT JOIN x ON TRUE LEFT JOIN a AS y ON TRUE"
+
+enum { SEQ_ADDED, SEQ_HELD, SEQ_ENABLED, SEQ_NEXT_EVENT, SEQ_NEXT_TYPE, SEQ_NEXT_ATTEMPTS,
+       SEQ_NEXT_CLAIMED, SEQ_ATTEMPT_ID, SEQ_ATTEMPT };
+
+/* The successes as r's JSON rows; gives each its attempt id. Caller frees. */
+static char *seq_rows_json(wh_finish_item *items, int s)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < s && arr; i++) {
+        const rn_send_result *res = items[i].res;
+        const wh_job *job = items[i].job;
+        rn_id_new("dlv", items[i].out->attempt_id, sizeof items[i].out->attempt_id);
+        char *body = res->body ? wh_text_sanitize(res->body) : NULL;
+        json_t *row = json_pack("{s:i, s:s, s:s, s:s, s:o, s:I, s:o, s:i}", "k", i, "e",
+                                job->event_id, "t", job->event_type, "i",
+                                items[i].out->attempt_id, "s",
+                                res->http_status > 0 ? json_integer(res->http_status)
+                                                     : json_null(),
+                                "d", (json_int_t)res->duration_ms, "b",
+                                body ? json_string(body) : json_null(), "n",
+                                job->attempts + 1);
+        free(body);
+        if (!row || json_array_append_new(arr, row) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    return text;
+}
+
+static rn_rows *seq_query(rn_db *db, const wh_policy *p, const wh_finish_item *items,
+                          const char *json, bool claim, bool chain)
+{
+    const wh_job *head = items[0].job;
+    return rn_db_query(db, FINISH_SEQ_PG,
+                       RN_PARAMS(RN_T(head->tenant_id), RN_T(head->webhook_id), RN_T(json),
+                                 RN_I(rn_now_ms()), RN_T(p->node),
+                                 claim ? RN_T(p->node) : RN_NULLP,
+                                 RN_I(items[0].lease_until), RN_I(chain ? 1 : 0),
+                                 RN_T(head->event_id)));
+}
+
+/* Fills the outcomes of the s recorded successes from the answer's rows. */
+static void seq_outcomes(const rn_rows *rows, wh_finish_item *items, int s)
+{
+    for (int i = 0; i < s; i++) {
+        items[i].out->status = "succeeded";
+        items[i].rc = 0;
+        for (int r = 0; r < rn_rows_count(rows); r++) {
+            const char *id = rn_rows_get(rows, r, SEQ_ATTEMPT_ID);
+            if (id && strcmp(id, items[i].out->attempt_id) == 0)
+                items[i].out->number = (int)rn_rows_int(rows, r, SEQ_ATTEMPT, 0);
+        }
+    }
+}
+
+/* The head x elected, when it was claimed for us. */
+static bool seq_elected(const rn_rows *rows, const wh_policy *p, const wh_job *head,
+                        wh_job *out)
+{
+    const char *by = rn_rows_get(rows, 0, SEQ_NEXT_CLAIMED);
+    if (rn_rows_is_null(rows, 0, SEQ_NEXT_EVENT) || !by || strcmp(by, p->node) != 0)
+        return false;
+    copy(out->tenant_id, sizeof out->tenant_id, head->tenant_id);
+    copy(out->webhook_id, sizeof out->webhook_id, head->webhook_id);
+    copy(out->event_id, sizeof out->event_id, rn_rows_get(rows, 0, SEQ_NEXT_EVENT));
+    copy(out->event_type, sizeof out->event_type, rn_rows_get(rows, 0, SEQ_NEXT_TYPE));
+    out->attempts = (int)rn_rows_int(rows, 0, SEQ_NEXT_ATTEMPTS, 0);
+    return true;
+}
+
+/* After the successes are committed: the failed delivery, or the next head
+ * for the caller. *got: x claimed `elected` for us; chained: x elected a
+ * head at all (when it did not, for example because the queued rows came
+ * after the statement's snapshot, we elect now, as finish_run does). */
+static void seq_after(rn_db *db, const wh_policy *p, wh_finish_item *items, int s, int n,
+                      wh_job *elected, bool got, bool chained, bool enabled)
+{
+    wh_finish_item *last = &items[n - 1];
+    bool want = enabled && (s < n || last->next);
+    if (!chained)
+        wh_elect(db, last->job->tenant_id, last->job->webhook_id, want ? p->node : NULL,
+                 last->lease_until, want ? elected : NULL, &got);
+    if (s < n) { /* items[s] failed: record it if it is the head we now hold */
+        if (got && strcmp(elected->event_id, items[s].job->event_id) == 0) {
+            wh_finish_one(db, p, &items[s]);
+            return;
+        }
+        if (got)
+            wh_release(db, p->node, elected, 1);
+        seq_mark(items, s, n, 2);
+        return;
+    }
+    if (got && last->next) {
+        *last->next = *elected;
+        *last->has_next = true;
+    } else if (got) {
+        wh_release(db, p->node, elected, 1);
+    }
+}
+
+static int finish_seq_pg(rn_db *db, const wh_policy *p, wh_finish_item *items, int s, int n)
+{
+    char *json = seq_rows_json(items, s);
+    if (!json)
+        return -1;
+    /* A failed last delivery must become ours to record it, even when the
+     * caller wants no next head. */
+    bool claim = s < n || items[n - 1].next != NULL;
+    rn_rows *rows = seq_query(db, p, items, json, claim, true);
+    if (!rows && rn_db_last_error(db) == RN_DB_ERR_CONSTRAINT) /* another elector's head */
+        rows = seq_query(db, p, items, json, claim, false);
+    free(json);
+    if (!rows)
+        return -1;
+    if (rn_rows_int(rows, 0, SEQ_ADDED, 0) == 0) { /* the destination is gone */
+        rn_rows_free(rows);
+        seq_mark(items, 0, n, 1);
+        return 0;
+    }
+    seq_outcomes(rows, items, s);
+    bool held = rn_rows_int(rows, 0, SEQ_HELD, 0) == 1;
+    bool enabled = rn_rows_int(rows, 0, SEQ_ENABLED, 0) != 0;
+    wh_job elected;
+    bool got = held && seq_elected(rows, p, items[0].job, &elected);
+    bool chained = !rn_rows_is_null(rows, 0, SEQ_NEXT_EVENT);
+    rn_rows_free(rows);
+    if (!held) { /* our lease ran out: another node has the queue now */
+        seq_mark(items, s, n, 2);
+        return 0;
+    }
+    seq_after(db, p, items, s, n, &elected, got, chained, enabled);
+    return 0;
+}
+
+int wh_finish_seq(rn_db *db, const wh_policy *p, wh_finish_item *items, int n)
+{
+    for (int i = 0; i < n; i++) {
+        memset(items[i].out, 0, sizeof *items[i].out);
+        items[i].rc = -1;
+        if (items[i].has_next)
+            *items[i].has_next = false;
+    }
+    if (n <= 0)
+        return 0;
+    int s = items[n - 1].send_ok ? n : n - 1;
+    if (is_pg(db) && s > 0)
+        return finish_seq_pg(db, p, items, s, n);
+    if (n == 1)
+        return wh_finish_one(db, p, &items[0]) < 0 ? -1 : 0;
+    if (rn_db_begin(db) != 0)
+        return -1;
+    bool failed = wh_finish_seq_run(db, p, items, n) != 0;
+    if (!failed && rn_db_commit(db) == 0)
+        return 0;
+    if (failed)
+        rn_db_rollback(db);
+    seq_mark(items, 0, n, -1);
+    return -1;
+}
+
 /* ---- destination changes ------------------------------------------------ */
 
 int wh_queue_resume(rn_db *db, const char *tenant_id, const char *webhook_id, long long now)

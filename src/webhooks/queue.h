@@ -135,6 +135,53 @@ int wh_finish_many(rn_db *db, const wh_policy *p, wh_finish_item *items, int n);
  * statement failed and the transaction is doomed. */
 int wh_finish_run(rn_db *db, const wh_policy *p, wh_finish_item *it);
 
+/* ---- runs: a destination's next few deliveries at once ------------------
+ *
+ * The worker holding a destination's head may also send the deliveries
+ * queued behind it, in order, on the same connection, and record them all
+ * at once. Nobody else can send those rows: only the head is ever claimed,
+ * and only its holder moves the queue on. A node killed mid-run leaves the
+ * head claimed; when the lease runs out the whole run is sent again (at
+ * least once). */
+
+#define WH_RUN_MAX 16
+
+/* A claimed head and the deliveries queued behind it, in the order they
+ * must go out, with what their attempts need. `rows` owns the strings. */
+typedef struct {
+    rn_rows *rows;
+    const char *url, *sealed, *old_sealed;
+    long long old_until;
+    int n; /* jobs[0] is the head */
+    wh_job jobs[WH_RUN_MAX];
+    const char *payloads[WH_RUN_MAX];
+} wh_run;
+
+/* Loads `head` and up to max - 1 (max <= WH_RUN_MAX) deliveries queued
+ * behind it, in one query. A queued delivery whose event is gone ends the
+ * run before it. 0, 1 when the head's destination, event or delivery no
+ * longer exists, or -1. */
+int wh_run_load(rn_db *db, const wh_job *head, int max, wh_run *run);
+void wh_run_free(wh_run *run);
+
+/* Records the attempts of a run sent in order: items[0] is the claimed
+ * head, items[i] the i-th delivery behind it; every attempt succeeded
+ * except perhaps the last (a failure ends a run). Successes are recorded
+ * together; a failed last delivery then becomes the head, claimed by
+ * p->node, and takes the usual failure path (retry schedule, disabling).
+ * items[n - 1].next, when set, receives the destination's next head
+ * claimed for p->node after a run that ended in success (as
+ * wh_finish_and_next). Each item's rc: 0 recorded, 1 destination deleted
+ * meanwhile, 2 not recorded because the queue moved on without it (a lost
+ * lease; it will be sent again), -1 its recording failed (the lease hands
+ * it out again). Returns 0, or -1 when nothing was recorded.
+ * On PostgreSQL the successes take one statement, which also elects and
+ * claims the next head. */
+int wh_finish_seq(rn_db *db, const wh_policy *p, wh_finish_item *items, int n);
+/* The same inside the caller's transaction (SQLite's single writer), one
+ * delivery after the other: 0, or -1 when the transaction is doomed. */
+int wh_finish_seq_run(rn_db *db, const wh_policy *p, wh_finish_item *items, int n);
+
 /* Puts a re-enabled destination's head back in line at once (electing one
  * if it has none). */
 int wh_queue_resume(rn_db *db, const char *tenant_id, const char *webhook_id, long long now);
