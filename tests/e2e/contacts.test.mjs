@@ -740,3 +740,83 @@ describe('Contacts: scopes, tenant isolation and Idempotency-Key', () => {
     assert.equal(b.headers['idempotent-replayed'], undefined);
   });
 });
+
+// ---- writes cut short: SIGTERM and kill -9 ------------------------------------
+// On SQLite a POST's write waits for a group commit (src/http/writer.c): an
+// answer must never go out before its change is durable, and stopping must
+// write what is queued rather than drop it.
+
+/** Fires n POSTs with new externalIds at once. `answered` resolves once
+ * `enough` of them have had an answer, `all` with every outcome. */
+function burst(api, key, n, label, enough) {
+  let count = 0;
+  let reached;
+  const answered = new Promise((r) => { reached = r; });
+  const all = Promise.all(Array.from({ length: n }, (_, i) => {
+    const ext = `${label}-${uniq()}-${i}`;
+    return api.call('POST', BASE, { key, json: { externalId: ext, name: `Burst ${i}` } })
+      .then((res) => ({ ext, res }), (err) => ({ ext, err }))
+      .then((o) => {
+        if (++count === enough) reached();
+        return o;
+      });
+  }));
+  all.then(reached);
+  return { answered, all };
+}
+
+/** Every 201 of outcomes names a contact that node still has, as answered. */
+async function assertAnsweredKept(api, key, outcomes) {
+  const created = outcomes.filter((o) => o.res?.status === 201);
+  for (const o of created) {
+    const now = await api.get(`${BASE}/${o.res.json.id}`, { key, expect: 200 });
+    assert.equal(now.json.externalId, o.ext);
+    assert.equal(now.json.name, o.res.json.name);
+  }
+  return created.length;
+}
+
+describe('Contacts: writes in flight at SIGTERM and kill -9', () => {
+  let dep;
+  let key;
+  before(async () => {
+    dep = await Deployment.create('contacts-cut');
+    ({ secret: key } = await dep.tenantWithKey({ country: 'ID', key: FAST }));
+  });
+  after(async () => {
+    if (dep) await dep.destroy();
+  });
+
+  it('SIGTERM: exit 0, every answered write is kept, the rest are 503 or unsent', async () => {
+    const node = await dep.startNode();
+    const api = new Api(node);
+    const fired = burst(api, key, 400, 'term', 20);
+    await fired.answered;
+    const exit = await node.stop();
+    assert.equal(exit.code, 0);
+    const outcomes = await fired.all;
+    for (const o of outcomes) {
+      if (o.err || o.res.status === 201) continue;
+      assertError(o.res, 503, 'SERVER_UNAVAILABLE');
+    }
+    const after = await dep.startNode();
+    const kept = await assertAnsweredKept(new Api(after), key, outcomes);
+    assert.ok(kept >= 20, `only ${kept} writes answered 201`);
+    await after.stop();
+  });
+
+  it('kill -9: every write answered 201 before the kill is there after a restart', async () => {
+    const node = await dep.startNode();
+    const api = new Api(node);
+    const fired = burst(api, key, 400, 'kill', 50);
+    await fired.answered;
+    node.stopped = true; // Deployment.destroy must not expect a clean exit
+    process.kill(node.proc.pid, 'SIGKILL');
+    await node.exited;
+    const outcomes = await fired.all;
+    const after = await dep.startNode();
+    const kept = await assertAnsweredKept(new Api(after), key, outcomes);
+    assert.ok(kept >= 50, `only ${kept} writes answered 201`);
+    await after.stop();
+  });
+});
