@@ -9,6 +9,7 @@
 #include "sdk/sdk.h"
 #include "tokens/api.h"
 #include "http/router.h"
+#include "http/writer.h"
 #include "reports/reports.h"
 #include "webhooks/webhooks.h"
 
@@ -16,9 +17,9 @@
 #define SERVER(m, p, scope, h) {m, p, RN_AUTH_SERVER_KEY, scope, NULL, h, RN_BODY_JSON}
 /* An SDK endpoint: a bearer SDK token of `audience` holding `scope` (sdk/sdk.h). */
 #define SDK(m, p, audience, scope, h) {m, p, RN_AUTH_SDK, scope, audience, h, RN_BODY_JSON}
-/* The CORS preflight of an SDK path (one row per path). */
 /* An SDK endpoint whose POST body is optional (none, or a JSON object). */
 #define SDK_NO_BODY(m, p, audience, scope, h) {m, p, RN_AUTH_SDK, scope, audience, h, RN_BODY_NONE}
+/* The CORS preflight of an SDK path (one row per path). */
 #define SDK_PREFLIGHT(p) {"OPTIONS", p, RN_AUTH_NONE, NULL, NULL, rn_sdk_preflight, RN_BODY_NONE}
 
 const rn_route RN_ROUTES[] = {
@@ -157,3 +158,7 @@ const int RN_ROUTE_COUNT = sizeof RN_ROUTES / sizeof *RN_ROUTES;
 /* The router and the metrics keep per-route arrays of this bound. */
 _Static_assert(sizeof RN_ROUTES / sizeof *RN_ROUTES <= 128, "more routes than the router and "
                                                             "metrics arrays hold");
+
+/* Around every group of writes (http/writer.h): new contacts join the
+ * trigram index in one ordered statement per group. */
+const rn_writer_hooks RN_WRITER_HOOKS = {rn_contacts_defer_index, rn_contacts_index_deferred};

@@ -26,6 +26,15 @@ void rn_api_contacts_create(rn_req *r);
 void rn_api_contacts_update(rn_req *r);
 void rn_api_contacts_delete(rn_req *r);
 
+/* Deferred trigram indexing for writers of many contacts in one
+ * transaction (SQLite; nothing on PostgreSQL): rn_contacts_defer_index,
+ * inside the transaction before the inserts, leaves the rows inserted from
+ * then on out of the index (store/db.h, rn_db_defer_rows);
+ * rn_contacts_index_deferred, before the commit, indexes them in one
+ * ordered statement and ends the deferral. Each returns 0 or -1. */
+int rn_contacts_defer_index(rn_db *db);
+int rn_contacts_index_deferred(rn_db *db);
+
 /* `ringnity contacts seed --tenant SLUG --count N`: bulk-inserts synthetic
  * contacts for benchmarks and demos, in large transactions, without audit
  * entries or events (it is a fixture loader, not an API write). */

@@ -1,11 +1,10 @@
 /*
  * schema.h — schema text the contacts module shares with the migrations.
  *
- * The trigger that indexes a new contact in the SQLite trigram index is
- * created by a migration (store/migrations.c) and, around each bulk batch,
- * by `ringnity contacts seed` (seed.c), which drops it for the batch and
- * indexes the batch's rows in one statement instead; the rowid arithmetic is
- * also used by the search (store.c). One definition keeps them identical.
+ * The trigram index's rowid arithmetic, shared by the migrations' triggers,
+ * the deferred indexing of many new rows at once (store.c) and the search.
+ * One definition keeps them identical. (Migration 10 replaced the triggers
+ * below; their text stays as migrations 6 and 7 ran it.)
  * These are parts of released migrations: never edit them; a change is a
  * new migration (and new macros).
  */

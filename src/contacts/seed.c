@@ -18,7 +18,6 @@
 #include "cli/cli.h"
 #include "contacts/contacts.h"
 #include "contacts/model.h"
-#include "contacts/schema.h"
 #include "core/util.h"
 #include "tenants/tenants.h"
 
@@ -104,16 +103,6 @@ static const char *const SQL_BULK_SQLITE =
                    " value ->> 'phone', value ->> 'email', value ->> 'company',"
                    " value ->> 'tags', NULL, value ->> 'search', value ->> 'at',"
                    " value ->> 'at' FROM json_each($2)";
-/* The trigram index's rowids run newest first within a tenant
- * (contacts/schema.h), so rows indexed one by one as they are inserted
- * arrive in descending rowid order, and FTS5 flushes a segment at every
- * descent. For a batch the seed drops the indexing trigger inside its
- * transaction (which holds the write lock), then indexes the batch's rows in
- * one statement in ascending rowid order, and puts the trigger back. */
-static const char *const SQL_INDEX_BATCH_SQLITE =
-    "INSERT INTO contacts_fts (rowid, search_text)"
-    " SELECT " RN_CONTACTS_FTS_ROWID_SQL("tenant_id", "seq") ", search_text FROM contacts"
-    " WHERE seq > $1 ORDER BY seq DESC";
 static const char *const SQL_BULK_PG =
     INSERT_COLUMNS "SELECT $1, r.id, r.ext, r.name, r.phone, r.email, r.company, r.tags, NULL,"
                    " r.search, r.at, r.at FROM jsonb_to_recordset($2::jsonb) AS r(id text,"
@@ -152,31 +141,6 @@ static int insert_rows(rn_db *db, const char *tenant_id, rng *g, const char *run
     return n == rows ? 0 : -1;
 }
 
-/* SQLite: before a batch, stop indexing row by row; *top is the highest
- * seq so far. 0 or -1. */
-static int batch_start(rn_db *db, long long *top)
-{
-    *top = 0;
-    if (rn_db_dialect(db) != RN_DB_SQLITE)
-        return 0;
-    rn_rows *rows = rn_db_query(db, "SELECT COALESCE(MAX(seq), 0) FROM contacts", RN_NOPARAMS);
-    if (!rows)
-        return -1;
-    *top = rn_rows_int(rows, 0, 0, 0);
-    rn_rows_free(rows);
-    return rn_db_exec_script(db, "DROP TRIGGER contacts_fts_insert");
-}
-
-/* SQLite: index the batch's rows (those above top) and restore the trigger. */
-static int batch_finish(rn_db *db, long long top)
-{
-    if (rn_db_dialect(db) != RN_DB_SQLITE)
-        return 0;
-    if (rn_db_exec(db, SQL_INDEX_BATCH_SQLITE, RN_PARAMS(RN_I(top))) < 0)
-        return -1;
-    return rn_db_exec_script(db, RN_CONTACTS_FTS_INSERT_TRIGGER_V7);
-}
-
 static int seed(rn_db *db, const char *tenant_id, long long count, long long batch)
 {
     char run[7];
@@ -189,10 +153,10 @@ static int seed(rn_db *db, const char *tenant_id, long long count, long long bat
     if (rn_db_dialect(db) == RN_DB_SQLITE)
         rc = rn_db_exec_script(db, "PRAGMA cache_size = -262144");
     while (rc == 0 && done < count) {
-        long long top = 0;
+        /* A batch's rows are indexed at its end, in one ordered statement. */
         rc = rn_db_begin(db);
         if (rc == 0)
-            rc = batch_start(db, &top);
+            rc = rn_contacts_defer_index(db);
         long long end = done + batch < count ? done + batch : count;
         while (rc == 0 && done < end) {
             int rows = end - done < ROWS_PER_STATEMENT ? (int)(end - done) : ROWS_PER_STATEMENT;
@@ -200,7 +164,7 @@ static int seed(rn_db *db, const char *tenant_id, long long count, long long bat
             done += rows;
         }
         if (rc == 0)
-            rc = batch_finish(db, top);
+            rc = rn_contacts_index_deferred(db);
         if (rc == 0)
             rc = rn_db_commit(db);
         else

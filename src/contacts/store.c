@@ -315,3 +315,35 @@ int rn_contact_page(rn_db *db, const char *tenant_id, const char *folded, long l
     rn_rows_free(rows);
     return 0;
 }
+
+/* ---- deferred indexing (SQLite) ------------------------------------------ */
+
+/* The trigram index's rowids run newest first within a tenant, so indexing
+ * new rows one by one as they are inserted costs a segment each (FTS5
+ * writes out what it holds whenever a rowid is lower than the last):
+ * writers of many rows defer them and index them here in rowid order. */
+static const char *const SQL_INDEX_DEFERRED =
+    "INSERT INTO contacts_fts (rowid, search_text)"
+    " SELECT " RN_CONTACTS_FTS_ROWID_SQL("tenant_id", "seq") ", search_text FROM contacts"
+    " WHERE seq > $1 ORDER BY 1";
+
+int rn_contacts_defer_index(rn_db *db)
+{
+    if (rn_db_dialect(db) != RN_DB_SQLITE)
+        return 0;
+    rn_rows *rows = rn_db_query(db, "SELECT COALESCE(MAX(seq), 0) FROM contacts", RN_NOPARAMS);
+    if (!rows)
+        return -1;
+    rn_db_defer_rows(db, rn_rows_int(rows, 0, 0, 0));
+    rn_rows_free(rows);
+    return 0;
+}
+
+int rn_contacts_index_deferred(rn_db *db)
+{
+    long long mark = rn_db_deferred_from(db);
+    if (mark < 0)
+        return 0;
+    rn_db_defer_rows(db, -1);
+    return rn_db_exec(db, SQL_INDEX_DEFERRED, RN_PARAMS(RN_I(mark))) < 0 ? -1 : 0;
+}

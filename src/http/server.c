@@ -690,7 +690,7 @@ rn_server *rn_server_start(rn_app *app, char *err, size_t errlen)
     srv->app = app;
     head_watch = rn_headwatch_start(HEAD_DEADLINE_MS);
     if (rn_pool_dialect(app->pool) == RN_DB_SQLITE)
-        writer = rn_writer_start(app->pool, write_done);
+        writer = rn_writer_start(app->pool, write_done, &RN_WRITER_HOOKS);
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED,

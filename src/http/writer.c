@@ -12,6 +12,7 @@
 struct rn_writer {
     rn_pool *pool;
     void (*resume)(rn_req *r);
+    rn_writer_hooks hooks;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -51,6 +52,20 @@ static rn_req *take(rn_writer *w)
     return first;
 }
 
+/* A hook as a part of its own; true when it succeeded (or there is none). */
+static bool run_hook(rn_db *db, int (*hook)(rn_db *db))
+{
+    if (!hook)
+        return true;
+    if (rn_db_begin(db) != 0)
+        return false;
+    if (hook(db) != 0) {
+        rn_db_rollback(db);
+        return false;
+    }
+    return rn_db_commit(db) == 0;
+}
+
 /* Runs each request's work as a part of the group's transaction. */
 static void run_parts(rn_db *db, rn_req *group)
 {
@@ -82,8 +97,12 @@ static void run_group(rn_writer *w, rn_req *group)
     rn_db *db = rn_pool_acquire(w->pool);
     bool committed = false;
     if (db && group->write_next && rn_db_group_begin(db) == 0) {
-        run_parts(db, group);
-        committed = rn_db_group_end(db, true) == 0;
+        bool ok = run_hook(db, w->hooks.begin);
+        if (ok) {
+            run_parts(db, group);
+            ok = run_hook(db, w->hooks.finish);
+        }
+        committed = rn_db_group_end(db, ok) == 0;
         if (!committed)
             rn_logf(RN_LOG_WARN, "group commit rolled back (%s); its requests run one by one",
                     rn_db_last_message(db));
@@ -108,13 +127,16 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-rn_writer *rn_writer_start(rn_pool *pool, void (*resume)(rn_req *r))
+rn_writer *rn_writer_start(rn_pool *pool, void (*resume)(rn_req *r),
+                           const rn_writer_hooks *hooks)
 {
     rn_writer *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
     w->pool = pool;
     w->resume = resume;
+    if (hooks)
+        w->hooks = *hooks;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {

@@ -30,8 +30,21 @@
 
 typedef struct rn_writer rn_writer;
 
-/* resume(r) is called once r's work is committed or has failed. */
-rn_writer *rn_writer_start(rn_pool *pool, void (*resume)(rn_req *r));
+/* What a group does around its parts, each step a part of its own (0, or
+ * -1 to fail the group): begin after the group's transaction opens, finish
+ * after the last part. Either may be NULL. */
+typedef struct {
+    int (*begin)(rn_db *db);
+    int (*finish)(rn_db *db);
+} rn_writer_hooks;
+
+/* The server's: deferred trigram indexing of new contacts (api/routes.c). */
+extern const rn_writer_hooks RN_WRITER_HOOKS;
+
+/* resume(r) is called once r's work is committed or has failed. hooks may
+ * be NULL. */
+rn_writer *rn_writer_start(rn_pool *pool, void (*resume)(rn_req *r),
+                           const rn_writer_hooks *hooks);
 /* Queues r (its connection already suspended). */
 void rn_writer_push(rn_writer *w, rn_req *r);
 /* Runs what is queued, then ends the thread. */

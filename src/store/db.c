@@ -576,6 +576,19 @@ void rn_db_rollback(rn_db *db)
     snprintf(db->message, sizeof db->message, "%s", why);
 }
 
+void rn_db_defer_rows(rn_db *db, long long mark)
+{
+    if (!db)
+        return;
+    db->deferring = mark >= 0;
+    db->defer_mark = mark;
+}
+
+long long rn_db_deferred_from(const rn_db *db)
+{
+    return db && db->deferring ? db->defer_mark : -1;
+}
+
 int rn_db_group_begin(rn_db *db)
 {
     if (!db)
@@ -589,6 +602,7 @@ int rn_db_group_begin(rn_db *db)
     db->in_txn = false;
     db->group = true;
     db->group_failed = false;
+    db->deferring = false;
     return 0;
 }
 
@@ -597,6 +611,7 @@ int rn_db_group_end(rn_db *db, bool commit)
     if (!db || !db->group)
         return -1;
     bool failed = db->group_failed || db->in_txn;
+    db->deferring = false;
     db->group = false;
     db->group_failed = false;
     db->in_txn = true;
@@ -748,6 +763,7 @@ void rn_pool_release(rn_pool *pool, rn_db *db)
         return;
     if (db->group)
         rn_db_group_end(db, false);
+    db->deferring = false;
     if (db->in_txn || db->driver->in_transaction(db))
         abandon_txn(db);
     pthread_mutex_lock(&pool->lock);

@@ -98,6 +98,18 @@ int rn_db_group_begin(rn_db *db);
  * committed. */
 int rn_db_group_end(rn_db *db, bool commit);
 
+/* SQLite's FTS5 writes out what it holds whenever a row arrives with a lower
+ * rowid than the one before, and the contacts' trigram index gives newer
+ * rows lower rowids: indexing many new rows one by one costs a segment
+ * each. So a writer of many rows can defer them: while a mark is set, the
+ * SQL function rn_deferred(n) is 1 for n > mark, the contacts triggers skip
+ * those rows (migration 10), and the writer indexes them itself, in rowid
+ * order, before it commits. mark < 0 ends the deferral. A connection goes
+ * back to the pool, and every group starts and ends, without a mark. */
+void rn_db_defer_rows(rn_db *db, long long mark);
+/* The mark set by rn_db_defer_rows, or -1. */
+long long rn_db_deferred_from(const rn_db *db);
+
 rn_db_error rn_db_last_error(const rn_db *db);
 /* The driver's message for the last error: for logs only, never for clients. */
 const char *rn_db_last_message(const rn_db *db);

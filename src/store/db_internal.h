@@ -30,6 +30,9 @@ struct rn_db {
     /* Inside rn_db_group_begin: rn_db_begin/commit/rollback mark a part of
      * the group's transaction; group_failed once a part has failed. */
     bool group, group_failed;
+    /* rn_db_defer_rows: rows above defer_mark are left out of an index. */
+    bool deferring;
+    long long defer_mark;
     rn_db_error txn_error;
     char txn_message[RN_DBI_MESSAGE_MAX];
 };

@@ -150,6 +150,16 @@ static void lite_config(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* rn_deferred(n): 1 while the connection defers rows above a mark and n is
+ * one of them (store/db.h, rn_db_defer_rows). */
+static void lite_fn_deferred(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const rn_db *db = sqlite3_user_data(ctx);
+    long long n = sqlite3_value_int64(argv[0]);
+    sqlite3_result_int(ctx, db->deferring && n > db->defer_mark);
+}
+
 static rn_db *lite_open(const char *path, char *err, size_t errlen)
 {
     pthread_once(&lite_config_once, lite_config);
@@ -176,6 +186,14 @@ static rn_db *lite_open(const char *path, char *err, size_t errlen)
     }
     if (configure(c->handle, in_memory, err, errlen) != 0)
         goto fail;
+    /* Innocuous (no side effects), so triggers may call it. */
+    rc = sqlite3_create_function(c->handle, "rn_deferred", 1, SQLITE_UTF8 | SQLITE_INNOCUOUS,
+                                 &c->base, lite_fn_deferred, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        rn_dbi_format(err, errlen, "sqlite cannot register rn_deferred: %s",
+                      sqlite3_errmsg(c->handle));
+        goto fail;
+    }
     return &c->base;
 fail:
     sqlite3_close_v2(c->handle);

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "contacts/contacts.h"
 #include "contacts/model.h"
 #include "core/util.h"
 #include "store/db.h"
@@ -423,6 +424,71 @@ static void test_store_search_follows_writes(void **state)
     }
 }
 
+/* Renames contact id of tenant i. */
+static void rename_contact(fixture *f, int i, const char *id, const char *name)
+{
+    rn_contact c;
+    assert_int_equal(rn_contact_load(f->s.db, f->tenant[i], id, false, &c), 1);
+    free(c.name);
+    c.name = strdup(name);
+    assert_int_equal(rn_contact_update(f->s.db, f->tenant[i], &c), 1);
+    rn_contact_clear(&c);
+}
+
+/* How many rows of the whole trigram index (every tenant) hold term. */
+static long long index_count(fixture *f, const char *term)
+{
+    char match[64];
+    snprintf(match, sizeof match, "\"%s\"", term);
+    rn_rows *n = rn_db_query(f->s.db, "SELECT COUNT(*) FROM contacts_fts WHERE contacts_fts"
+                                      " MATCH $1", RN_PARAMS(RN_T(match)));
+    assert_non_null(n);
+    long long count = rn_rows_int(n, 0, 0, -1);
+    rn_rows_free(n);
+    return count;
+}
+
+/* Rows a writer defers join the search when it indexes them, as they ended
+ * up (renamed, deleted); later writes find the index as they expect it. */
+static void test_store_deferred_index(void **state)
+{
+    fixture *f = *state;
+    if (!f)
+        skip();
+    rn_db *db = f->s.db;
+    char kept[48], renamed[48], gone[48];
+    assert_int_equal(rn_db_begin(db), 0);
+    assert_int_equal(rn_contacts_defer_index(db), 0);
+    add(f, 0, "Deferred Kappa", kept);
+    add(f, 0, "Deferred Lambda", renamed);
+    add(f, 1, "Deferred Mu", gone);
+    rename_contact(f, 0, renamed, "Deferred Omicron");
+    rn_contact c;
+    assert_int_equal(rn_contact_delete(db, f->tenant[1], gone, &c), 1);
+    rn_contact_clear(&c);
+    assert_int_equal(rn_contacts_index_deferred(db), 0);
+    assert_int_equal(rn_db_deferred_from(db), -1);
+    assert_int_equal(rn_db_commit(db), 0);
+    assert_string_equal(find(f, 0, "deferred"), "Deferred Omicron|Deferred Kappa");
+    assert_string_equal(find(f, 0, "lambda"), "");
+    assert_string_equal(find(f, 1, "deferred"), "");
+
+    rename_contact(f, 0, renamed, "Plain Sigma"); /* a plain write, trigger-indexed */
+    assert_string_equal(find(f, 0, "omicron"), "");
+    assert_string_equal(find(f, 0, "sigma"), "Plain Sigma");
+    assert_string_equal(find(f, 0, "deferred"), "Deferred Kappa");
+    if (rn_db_dialect(db) == RN_DB_SQLITE) {
+        assert_true(rn_db_exec(db, "INSERT INTO contacts_fts (contacts_fts)"
+                                   " VALUES ('integrity-check')",
+                               RN_NOPARAMS) >= 0);
+        assert_int_equal(index_count(f, "kappa"), 1);
+        assert_int_equal(index_count(f, "sigma"), 1);
+        assert_int_equal(index_count(f, "lambda"), 0);
+        assert_int_equal(index_count(f, "omicron"), 0);
+        assert_int_equal(index_count(f, "deferred mu"), 0);
+    }
+}
+
 static void test_store_pages_and_external_ids(void **state)
 {
     fixture *f = *state;
@@ -526,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_store_search_follows_writes),
         cmocka_unit_test(test_store_pages_and_external_ids),
         cmocka_unit_test(test_store_shared_bucket),
+        cmocka_unit_test(test_store_deferred_index),
     };
     int failed = cmocka_run_group_tests_name("contacts", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("contacts store on SQLite", store, setup_sqlite,
