@@ -3,11 +3,14 @@
  *
  * Each handler checks the whole body first (unknown fields, types, bounds:
  * 400 with details), then the contract's specific errors, then mints, audits
- * and answers 201. A mint that cannot be audited is not handed out.
+ * and answers 201. A mint that cannot be audited is not handed out; on
+ * SQLite the audit entry joins other requests' writes in one commit
+ * (rn_req_write, http/writer.h).
  */
 #include "tokens/api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/audit.h"
@@ -61,10 +64,11 @@ static void fill_spec(rn_req *r, rn_token_spec *spec, const char *audience, long
     spec->now_ms = rn_now_ms();
 }
 
-/* Mints spec, audits it and fills the common response members. Returns the
- * response (new reference) or NULL after replying. */
-static json_t *mint_and_audit(rn_req *r, const rn_token_spec *spec, const char *action,
-                              const char *target, const char *token_member)
+/* Mints spec and fills the common response members. Returns the response
+ * (new reference) with the audit details in *details, or NULL after
+ * replying. */
+static json_t *mint(rn_req *r, const rn_token_spec *spec, const char *token_member,
+                    json_t **details)
 {
     rn_db *db = rn_req_db(r);
     if (!db) {
@@ -78,19 +82,67 @@ static json_t *mint_and_audit(rn_req *r, const rn_token_spec *spec, const char *
     }
     char expires[32];
     rn_time_format(m.exp * 1000, expires, sizeof expires);
-    json_t *details = json_pack("{s:s, s:s, s:s, s:s}", "jti", m.jti, "subject", spec->subject,
-                                "scope", spec->scope, "expiresAt", expires);
-    int audited = rn_audit_request(r, action, target, details);
-    json_decref(details);
-    if (audited != 0) {
-        rn_token_minted_free(&m);
-        rn_reply_error(r, RN_SERVER_UNAVAILABLE, NULL, NULL);
-        return NULL;
-    }
+    *details = json_pack("{s:s, s:s, s:s, s:s}", "jti", m.jti, "subject", spec->subject,
+                         "scope", spec->scope, "expiresAt", expires);
     json_t *resp = json_pack("{s:s, s:s, s:I, s:s}", token_member, m.token, "tokenType", "Bearer",
                              "expiresIn", (json_int_t)spec->ttl_s, "expiresAt", expires);
     rn_token_minted_free(&m);
     return resp;
+}
+
+/* A minted token waiting for its audit entry. */
+typedef struct {
+    const char *action;
+    char *target;
+    json_t *details, *resp;
+} audit_job;
+
+static void audit_job_free(void *arg)
+{
+    audit_job *job = arg;
+    free(job->target);
+    json_decref(job->details);
+    json_decref(job->resp);
+    free(job);
+}
+
+/* The audit entry, then the 201 with the token. */
+static void audit_write(rn_req *r, void *arg)
+{
+    audit_job *job = arg;
+    rn_db *db = rn_req_db(r);
+    bool ok = db && rn_db_begin(db) == 0;
+    if (ok && rn_audit_request(r, job->action, job->target, job->details) != 0) {
+        rn_db_rollback(db);
+        ok = false;
+    }
+    if (ok && rn_db_commit(db) != 0)
+        ok = false;
+    if (!ok) {
+        rn_reply_error(r, RN_SERVER_UNAVAILABLE, NULL, NULL);
+        return;
+    }
+    rn_reply_json(r, 201, json_incref(job->resp));
+}
+
+/* Answers resp (stolen) once the mint is audited: a mint that cannot be
+ * audited is not handed out. The audit entry is written with other
+ * requests' writes on SQLite (rn_req_write). details is stolen. */
+static void audit_and_reply(rn_req *r, const char *action, const char *target, json_t *details,
+                            json_t *resp)
+{
+    audit_job *job = calloc(1, sizeof *job);
+    char *target_copy = strdup(target);
+    if (!job || !target_copy) {
+        free(job);
+        free(target_copy);
+        json_decref(details);
+        json_decref(resp);
+        rn_reply_error(r, RN_SERVER_INTERNAL_ERROR, NULL, NULL);
+        return;
+    }
+    *job = (audit_job){action, target_copy, details, resp};
+    rn_req_write(r, audit_write, job, audit_job_free);
 }
 
 /* ---- visitor ------------------------------------------------------------- */
@@ -124,11 +176,12 @@ void rn_tokens_mint_visitor(rn_req *r)
     spec.subject = visitor_id;
     spec.scope = RN_VISITOR_SCOPE;
     spec.ctx = ctx;
-    json_t *resp = mint_and_audit(r, &spec, "sdk_token.visitor.created",
-                                  external ? external : visitor_id, "contextToken");
-    json_decref(ctx);
+    json_t *audit = NULL;
+    json_t *resp = mint(r, &spec, "contextToken", &audit);
     if (resp)
-        rn_reply_json(r, 201, resp);
+        audit_and_reply(r, "sdk_token.visitor.created", external ? external : visitor_id,
+                        audit, resp);
+    json_decref(ctx);
 }
 
 /* ---- agent and admin ----------------------------------------------------- */
@@ -210,11 +263,12 @@ static void mint_staff(rn_req *r, const staff_kind *kind, const char *member)
     fill_spec(r, &spec, kind->audience, ttl);
     spec.subject = json_string_value(json_object_get(staff, "id"));
     spec.scope = scopes;
-    json_t *resp = mint_and_audit(r, &spec, kind->action, username, "token");
+    json_t *details = NULL;
+    json_t *resp = mint(r, &spec, "token", &details);
     if (resp) {
         json_object_set_new(resp, "scopes", rn_token_scope_array(scopes));
         json_object_set(resp, member, staff);
-        rn_reply_json(r, 201, resp);
+        audit_and_reply(r, kind->action, username, details, resp);
     }
     json_decref(staff);
 }
