@@ -66,20 +66,9 @@ static bool run_hook(rn_db *db, int (*hook)(rn_db *db))
     return rn_db_commit(db) == 0;
 }
 
-/* Runs each request's work as a part of the group's transaction. */
-static void run_parts(rn_db *db, rn_req *group)
-{
-    for (rn_req *r = group; r; r = r->write_next) {
-        r->db = db;
-        r->write_fn(r, r->write_arg);
-        r->db = NULL;
-    }
-}
-
-/* The group failed and was rolled back: each request's work runs again in
- * a transaction of its own, so each gets its own answer and one request's
- * failure costs the others only time. */
-static void run_alone(rn_db *db, rn_req *group)
+/* Runs each request's work: as parts of the group's transaction while
+ * one is open on db, else each in a transaction of its own. */
+static void run_each(rn_db *db, rn_req *group)
 {
     for (rn_req *r = group; r; r = r->write_next) {
         if (!db) {
@@ -99,7 +88,7 @@ static void run_group(rn_writer *w, rn_req *group)
     if (db && group->write_next && rn_db_group_begin(db) == 0) {
         bool ok = run_hook(db, w->hooks.begin);
         if (ok) {
-            run_parts(db, group);
+            run_each(db, group);
             ok = run_hook(db, w->hooks.finish);
         }
         committed = rn_db_group_end(db, ok) == 0;
@@ -107,8 +96,11 @@ static void run_group(rn_writer *w, rn_req *group)
             rn_logf(RN_LOG_WARN, "group commit rolled back (%s); its requests run one by one",
                     rn_db_last_message(db));
     }
+    /* Rolled back (or never begun): each request's work runs again alone,
+     * so each gets its own answer and one request's failure costs the
+     * others only time. */
     if (!committed)
-        run_alone(db, group);
+        run_each(db, group);
     rn_pool_release(w->pool, db);
     while (group) {
         rn_req *next = group->write_next;
