@@ -8,9 +8,9 @@
  * (see wh_finish_seq: on PostgreSQL one statement for the successes). The
  * same recording claims the destination's next head for the worker (up to
  * STREAK_MAX deliveries in a row, so busy destinations cannot starve the
- * others): the order holds without a trip through the pump, and a busy
- * destination costs two round trips per run instead of one or more per
- * delivery.
+ * others): the order holds without a trip through the pump. On
+ * PostgreSQL that recording statement also returns the next run, so a busy
+ * destination costs one round trip per run.
  *
  * The pump fans new events out, claims due deliveries for idle workers and
  * hands them over. Between rounds it waits BUSY_POLL_MS while there is
@@ -237,9 +237,9 @@ static void run_send(worker_ctx *w, run_state *st, long long lease_until)
     }
 }
 
-/* Records what run_send sent; next: see wh_finish_seq. */
+/* Records what run_send sent; next and next_run: see wh_finish_seq. */
 static void run_record(rn_dispatcher *d, rn_db *db, run_state *st, wh_job *next,
-                       bool *has_next)
+                       bool *has_next, wh_run *next_run)
 {
     long long lease_until = rn_now_ms() + d->lease_ms;
     st->next_lease = lease_until;
@@ -254,6 +254,7 @@ static void run_record(rn_dispatcher *d, rn_db *db, run_state *st, wh_job *next,
     wh_finish_item *last = &st->items[st->sent - 1];
     last->next = is_stopping(d) ? NULL : next;
     last->has_next = has_next;
+    last->next_run = next_run;
     *has_next = false;
     if (d->single_writer)
         record_by_pump(d, st->items, st->sent);
@@ -267,16 +268,25 @@ static void run_record(rn_dispatcher *d, rn_db *db, run_state *st, wh_job *next,
 }
 
 /* Runs the claimed head `job` (its lease until *lease_until) and the
- * deliveries queued behind it; adds the deliveries sent to *sent. Fills
- * `next` and *lease_until (and returns true) when the worker should go on
- * with the destination's next head. */
+ * deliveries queued behind it: `pre` when it came loaded (taken), else
+ * loaded here. Adds the deliveries sent to *sent. Fills `next` and
+ * *lease_until (and returns true) when the worker should go on with the
+ * destination's next head, and `pre` when that came loaded. */
 static bool job_run(worker_ctx *w, const wh_job *job, long long *lease_until, wh_job *next,
-                    int *sent)
+                    wh_run *pre, int *sent)
 {
     rn_dispatcher *d = w->d;
     rn_db *db = rn_pool_acquire(d->pool);
     run_state *st = calloc(1, sizeof *st);
-    int found = st ? wh_run_load(db, job, RUN_MAX, &st->run) : -1;
+    int found = -1;
+    if (st && pre->rows) {
+        st->run = *pre; /* moves the rows */
+        memset(pre, 0, sizeof *pre);
+        found = 0;
+    } else if (st) {
+        found = wh_run_load(db, job, RUN_MAX, &st->run);
+    }
+    wh_run_free(pre);
     bool has_next = false;
     if (found == 1)
         wh_abandon(db, job, d->node); /* single statement: no pump round needed */
@@ -284,7 +294,7 @@ static bool job_run(worker_ctx *w, const wh_job *job, long long *lease_until, wh
         warn_store("load delivery", db);
     if (found == 0) {
         run_send(w, st, *lease_until);
-        run_record(d, db, st, next, &has_next);
+        run_record(d, db, st, next, &has_next, pre);
         *sent += st->sent;
         *lease_until = st->next_lease;
     }
@@ -324,10 +334,11 @@ static void *worker_main(void *arg)
     rn_dispatcher *d = arg;
     worker_ctx w = {.d = d, .curl = curl_easy_init()};
     wh_job job, next;
+    wh_run pre = {0};
     while (worker_take(d, &job)) {
         int sent = 0;
         long long lease_until = rn_now_ms() + d->lease_ms;
-        while (job_run(&w, &job, &lease_until, &next, &sent)) {
+        while (job_run(&w, &job, &lease_until, &next, &pre, &sent)) {
             job = next;
             if (is_stopping(d) || sent >= STREAK_MAX) {
                 rn_db *db = rn_pool_acquire(d->pool);
@@ -336,6 +347,7 @@ static void *worker_main(void *arg)
                 break;
             }
         }
+        wh_run_free(&pre); /* a next run the worker did not take */
         worker_done(d);
     }
     if (w.curl)

@@ -866,39 +866,46 @@ _Static_assert(RUN_TAIL == WH_RUN_MAX - 1, "a run is its head and RUN_TAIL rows 
 enum { RUN_EVENT, RUN_TYPE, RUN_ATTEMPTS, RUN_PAYLOAD, RUN_URL, RUN_SEALED, RUN_OLD_SEALED,
        RUN_OLD_UNTIL, RUN_K };
 
+/* Fills run from rows laid out as RUN_LOAD's answer from column `base` on
+ * (head first); takes the rows. 0, or 1 when the head is not there or its
+ * event vanished (run is then empty but owns the rows). */
+static int run_fill(wh_run *run, rn_rows *rows, int base, const wh_job *head, int max)
+{
+    memset(run, 0, sizeof *run);
+    run->rows = rows;
+    if (rn_rows_count(rows) < 1 || rn_rows_int(rows, 0, base + RUN_K, 1) != 0 ||
+        rn_rows_is_null(rows, 0, base + RUN_PAYLOAD))
+        return 1;
+    run->url = rn_rows_get(rows, 0, base + RUN_URL);
+    run->sealed = rn_rows_get(rows, 0, base + RUN_SEALED);
+    run->old_sealed = rn_rows_get(rows, 0, base + RUN_OLD_SEALED);
+    run->old_until = rn_rows_int(rows, 0, base + RUN_OLD_UNTIL, 0);
+    run->jobs[0] = *head;
+    run->payloads[0] = rn_rows_get(rows, 0, base + RUN_PAYLOAD);
+    run->n = 1;
+    for (int i = 1; i < rn_rows_count(rows) && run->n < max; i++) {
+        if (rn_rows_is_null(rows, i, base + RUN_PAYLOAD))
+            break; /* its event vanished: it is abandoned once it is the head */
+        wh_job *j = &run->jobs[run->n];
+        copy(j->tenant_id, sizeof j->tenant_id, head->tenant_id);
+        copy(j->webhook_id, sizeof j->webhook_id, head->webhook_id);
+        copy(j->event_id, sizeof j->event_id, rn_rows_get(rows, i, base + RUN_EVENT));
+        copy(j->event_type, sizeof j->event_type, rn_rows_get(rows, i, base + RUN_TYPE));
+        j->attempts = (int)rn_rows_int(rows, i, base + RUN_ATTEMPTS, 0);
+        run->payloads[run->n++] = rn_rows_get(rows, i, base + RUN_PAYLOAD);
+    }
+    return 0;
+}
+
 int wh_run_load(rn_db *db, const wh_job *head, int max, wh_run *run)
 {
     memset(run, 0, sizeof *run);
     if (max > WH_RUN_MAX || max < 1)
         max = WH_RUN_MAX;
-    run->rows = rn_db_query(db, RUN_LOAD,
-                            RN_PARAMS(RN_T(head->tenant_id), RN_T(head->webhook_id),
-                                      RN_T(head->event_id)));
-    if (!run->rows)
-        return -1;
-    const rn_rows *rows = run->rows;
-    if (rn_rows_count(rows) < 1 || rn_rows_int(rows, 0, RUN_K, 1) != 0 ||
-        rn_rows_is_null(rows, 0, RUN_PAYLOAD))
-        return 1;
-    run->url = rn_rows_get(rows, 0, RUN_URL);
-    run->sealed = rn_rows_get(rows, 0, RUN_SEALED);
-    run->old_sealed = rn_rows_get(rows, 0, RUN_OLD_SEALED);
-    run->old_until = rn_rows_int(rows, 0, RUN_OLD_UNTIL, 0);
-    run->jobs[0] = *head;
-    run->payloads[0] = rn_rows_get(rows, 0, RUN_PAYLOAD);
-    run->n = 1;
-    for (int i = 1; i < rn_rows_count(rows) && run->n < max; i++) {
-        if (rn_rows_is_null(rows, i, RUN_PAYLOAD))
-            break; /* its event vanished: it is abandoned once it is the head */
-        wh_job *j = &run->jobs[run->n];
-        copy(j->tenant_id, sizeof j->tenant_id, head->tenant_id);
-        copy(j->webhook_id, sizeof j->webhook_id, head->webhook_id);
-        copy(j->event_id, sizeof j->event_id, rn_rows_get(rows, i, RUN_EVENT));
-        copy(j->event_type, sizeof j->event_type, rn_rows_get(rows, i, RUN_TYPE));
-        j->attempts = (int)rn_rows_int(rows, i, RUN_ATTEMPTS, 0);
-        run->payloads[run->n++] = rn_rows_get(rows, i, RUN_PAYLOAD);
-    }
-    return 0;
+    rn_rows *rows = rn_db_query(db, RUN_LOAD,
+                                RN_PARAMS(RN_T(head->tenant_id), RN_T(head->webhook_id),
+                                          RN_T(head->event_id)));
+    return rows ? run_fill(run, rows, 0, head, max) : -1;
 }
 
 void wh_run_free(wh_run *run)
@@ -957,11 +964,16 @@ int wh_finish_seq_run(rn_db *db, const wh_policy *p, wh_finish_item *items, int 
  * rows behind it (only then), w resets the failure count and x elects the
  * next head as FINISH_OK_PG does, excluding the rows of r, which the
  * statement's snapshot still shows queued. x claims the head for $6 when
- * the destination is enabled. */
+ * the destination is enabled. With $10 = 1 and the head ours, nq takes the
+ * queued rows behind it, and the answer is the next run laid out as
+ * RUN_LOAD's (from column SEQ_RUN on, one row per delivery) so that the
+ * worker needs no load: one round trip per run. Without a next head the
+ * answer is one row, its run columns NULL. */
 #define FINISH_SEQ_PG                                                                         \
     "WITH r AS (SELECT * FROM json_to_recordset(CAST($3 AS json)) AS r(k integer, e text,"   \
     " t text, i text, s integer, d bigint, b text, n integer)),"                              \
-    " h AS (SELECT enabled FROM webhooks WHERE tenant_id = $1 AND id = $2),"                  \
+    " h AS (SELECT enabled, url, secret_sealed, old_secret_sealed, old_secret_until"          \
+    " FROM webhooks WHERE tenant_id = $1 AND id = $2),"                                       \
     " a AS (INSERT INTO webhook_attempts (tenant_id, id, webhook_id, event_id, event_type,"   \
     " attempt, origin, status, response_status, duration_ms, error, response_body, created_at," \
     " next_attempt_at) SELECT $1, r.i, $2, r.e, r.t, (SELECT COALESCE(MAX(z.attempt), 0) + 1" \
@@ -991,13 +1003,23 @@ int wh_finish_seq_run(rn_db *db, const wh_policy *p, wh_finish_item *items, int 
     " AND webhook_id = $2 AND status = 'queued' AND event_id NOT IN (SELECT e FROM r))"       \
     " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries WHERE tenant_id = $1"                  \
     " AND webhook_id = $2 AND status = 'pending' AND event_id <> $9)"                         \
-    " RETURNING v.event_id, v.event_type, v.attempts, v.claimed_by)"                          \
+    " RETURNING v.event_seq, v.event_id, v.event_type, v.attempts, v.claimed_by),"            \
+    " nq AS (SELECT z.event_seq, z.event_id, z.event_type, z.attempts FROM x,"               \
+    " webhook_deliveries z WHERE CAST($10 AS INTEGER) = 1 AND x.claimed_by IS NOT NULL"       \
+    " AND z.tenant_id = $1 AND z.webhook_id = $2 AND z.status = 'queued'"                     \
+    " AND z.event_id NOT IN (SELECT e FROM r) AND z.event_id <> x.event_id"                   \
+    " ORDER BY z.event_seq LIMIT " RUN_TAIL_TEXT(RUN_TAIL) "),"                               \
+    " u AS (SELECT 0 AS k, event_seq, event_id, event_type, attempts FROM x"                  \
+    " UNION ALL SELECT 1, event_seq, event_id, event_type, attempts FROM nq)"                 \
     " SELECT (SELECT COUNT(*) FROM a), (SELECT COUNT(*) FROM g), (SELECT enabled FROM h),"    \
-    " x.event_id, x.event_type, x.attempts, x.claimed_by, y.id, y.attempt"                    \
-    " FROM (SELECT 1) AS one LEFT JOIN x ON TRUE LEFT JOIN a AS y ON TRUE"
+    " (SELECT string_agg(id || ':' || attempt, ',') FROM a), (SELECT claimed_by FROM x),"     \
+    " u.event_id, u.event_type, u.attempts, e.payload, h.url, h.secret_sealed,"               \
+    " h.old_secret_sealed, h.old_secret_until, u.k FROM (SELECT 1) AS one"                    \
+    " LEFT JOIN u ON TRUE LEFT JOIN h ON u.event_id IS NOT NULL"                              \
+    " LEFT JOIN events e ON e.tenant_id = $1 AND e.id = u.event_id ORDER BY u.k, u.event_seq"
 
-enum { SEQ_ADDED, SEQ_HELD, SEQ_ENABLED, SEQ_NEXT_EVENT, SEQ_NEXT_TYPE, SEQ_NEXT_ATTEMPTS,
-       SEQ_NEXT_CLAIMED, SEQ_ATTEMPT_ID, SEQ_ATTEMPT };
+/* Columns of FINISH_SEQ_PG's answer; the next run's start at SEQ_RUN. */
+enum { SEQ_ADDED, SEQ_HELD, SEQ_ENABLED, SEQ_NUMBERS, SEQ_NEXT_CLAIMED, SEQ_RUN };
 
 /* The successes as r's JSON rows; gives each its attempt id. Caller frees. */
 static char *seq_rows_json(wh_finish_item *items, int s)
@@ -1027,8 +1049,9 @@ static char *seq_rows_json(wh_finish_item *items, int s)
     return text;
 }
 
+/* load: also return the next run (see FINISH_SEQ_PG). */
 static rn_rows *seq_query(rn_db *db, const wh_policy *p, const wh_finish_item *items,
-                          const char *json, bool claim, bool chain)
+                          const char *json, bool claim, bool chain, bool load)
 {
     const wh_job *head = items[0].job;
     return rn_db_query(db, FINISH_SEQ_PG,
@@ -1036,20 +1059,22 @@ static rn_rows *seq_query(rn_db *db, const wh_policy *p, const wh_finish_item *i
                                  RN_I(rn_now_ms()), RN_T(p->node),
                                  claim ? RN_T(p->node) : RN_NULLP,
                                  RN_I(items[0].lease_until), RN_I(chain ? 1 : 0),
-                                 RN_T(head->event_id)));
+                                 RN_T(head->event_id), RN_I(load ? 1 : 0)));
 }
 
-/* Fills the outcomes of the s recorded successes from the answer's rows. */
+/* Fills the outcomes of the s recorded successes; SEQ_NUMBERS lists each
+ * attempt as "<attempt id>:<number>", comma separated. */
 static void seq_outcomes(const rn_rows *rows, wh_finish_item *items, int s)
 {
+    const char *numbers = rn_rows_get(rows, 0, SEQ_NUMBERS);
     for (int i = 0; i < s; i++) {
-        items[i].out->status = "succeeded";
+        wh_outcome *out = items[i].out;
+        out->status = "succeeded";
         items[i].rc = 0;
-        for (int r = 0; r < rn_rows_count(rows); r++) {
-            const char *id = rn_rows_get(rows, r, SEQ_ATTEMPT_ID);
-            if (id && strcmp(id, items[i].out->attempt_id) == 0)
-                items[i].out->number = (int)rn_rows_int(rows, r, SEQ_ATTEMPT, 0);
-        }
+        const char *at = numbers ? strstr(numbers, out->attempt_id) : NULL;
+        size_t len = strlen(out->attempt_id);
+        if (at && at[len] == ':')
+            out->number = atoi(at + len + 1);
     }
 }
 
@@ -1058,13 +1083,13 @@ static bool seq_elected(const rn_rows *rows, const wh_policy *p, const wh_job *h
                         wh_job *out)
 {
     const char *by = rn_rows_get(rows, 0, SEQ_NEXT_CLAIMED);
-    if (rn_rows_is_null(rows, 0, SEQ_NEXT_EVENT) || !by || strcmp(by, p->node) != 0)
+    if (rn_rows_is_null(rows, 0, SEQ_RUN + RUN_EVENT) || !by || strcmp(by, p->node) != 0)
         return false;
     copy(out->tenant_id, sizeof out->tenant_id, head->tenant_id);
     copy(out->webhook_id, sizeof out->webhook_id, head->webhook_id);
-    copy(out->event_id, sizeof out->event_id, rn_rows_get(rows, 0, SEQ_NEXT_EVENT));
-    copy(out->event_type, sizeof out->event_type, rn_rows_get(rows, 0, SEQ_NEXT_TYPE));
-    out->attempts = (int)rn_rows_int(rows, 0, SEQ_NEXT_ATTEMPTS, 0);
+    copy(out->event_id, sizeof out->event_id, rn_rows_get(rows, 0, SEQ_RUN + RUN_EVENT));
+    copy(out->event_type, sizeof out->event_type, rn_rows_get(rows, 0, SEQ_RUN + RUN_TYPE));
+    out->attempts = (int)rn_rows_int(rows, 0, SEQ_RUN + RUN_ATTEMPTS, 0);
     return true;
 }
 
@@ -1098,6 +1123,20 @@ static void seq_after(rn_db *db, const wh_policy *p, wh_finish_item *items, int 
     }
 }
 
+/* The next run came with the answer (load): hand it to the caller when the
+ * head it starts with is the one claimed for the caller. Takes `rows`. */
+static void seq_next_run(rn_rows *rows, bool load, wh_finish_item *last)
+{
+    if (!load || !last->has_next || !*last->has_next) {
+        rn_rows_free(rows);
+        return;
+    }
+    if (run_fill(last->next_run, rows, SEQ_RUN, last->next, WH_RUN_MAX) == 0 &&
+        strcmp(last->next->event_id, rn_rows_get(rows, 0, SEQ_RUN + RUN_EVENT)) == 0)
+        return;
+    wh_run_free(last->next_run); /* the worker loads it, and finds out what vanished */
+}
+
 static int finish_seq_pg(rn_db *db, const wh_policy *p, wh_finish_item *items, int s, int n)
 {
     char *json = seq_rows_json(items, s);
@@ -1105,10 +1144,12 @@ static int finish_seq_pg(rn_db *db, const wh_policy *p, wh_finish_item *items, i
         return -1;
     /* A failed last delivery must become ours to record it, even when the
      * caller wants no next head. */
-    bool claim = s < n || items[n - 1].next != NULL;
-    rn_rows *rows = seq_query(db, p, items, json, claim, true);
+    wh_finish_item *last = &items[n - 1];
+    bool claim = s < n || last->next != NULL;
+    bool load = s == n && last->next && last->next_run;
+    rn_rows *rows = seq_query(db, p, items, json, claim, true, load);
     if (!rows && rn_db_last_error(db) == RN_DB_ERR_CONSTRAINT) /* another elector's head */
-        rows = seq_query(db, p, items, json, claim, false);
+        rows = seq_query(db, p, items, json, claim, false, false);
     free(json);
     if (!rows)
         return -1;
@@ -1122,13 +1163,14 @@ static int finish_seq_pg(rn_db *db, const wh_policy *p, wh_finish_item *items, i
     bool enabled = rn_rows_int(rows, 0, SEQ_ENABLED, 0) != 0;
     wh_job elected;
     bool got = held && seq_elected(rows, p, items[0].job, &elected);
-    bool chained = !rn_rows_is_null(rows, 0, SEQ_NEXT_EVENT);
-    rn_rows_free(rows);
+    bool chained = !rn_rows_is_null(rows, 0, SEQ_RUN + RUN_EVENT);
     if (!held) { /* our lease ran out: another node has the queue now */
+        rn_rows_free(rows);
         seq_mark(items, s, n, 2);
         return 0;
     }
     seq_after(db, p, items, s, n, &elected, got, chained, enabled);
+    seq_next_run(rows, load, last);
     return 0;
 }
 

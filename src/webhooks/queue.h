@@ -104,6 +104,8 @@ int wh_finish_and_next(rn_db *db, const wh_job *job, bool send_ok, const rn_send
                        const wh_policy *p, uint32_t rnd, wh_outcome *out,
                        long long lease_until, wh_job *next, bool *has_next);
 
+typedef struct wh_run wh_run;
+
 /* One attempt to record in a batch: the arguments of wh_finish_and_next
  * (next NULL: do not claim the next delivery), and its own result. */
 typedef struct {
@@ -119,6 +121,9 @@ typedef struct {
     /* NULL, or an empty wh_job_data that wh_finish_one fills (PostgreSQL)
      * when the next delivery came with its data: no wh_job_load needed. */
     wh_job_data *next_data;
+    /* NULL, or an empty run that wh_finish_seq fills (PostgreSQL) with the
+     * next head's run when *next was claimed: no wh_run_load needed. */
+    wh_run *next_run;
 } wh_finish_item;
 
 /* wh_finish_and_next for one item, in its own transaction. On PostgreSQL a
@@ -148,14 +153,14 @@ int wh_finish_run(rn_db *db, const wh_policy *p, wh_finish_item *it);
 
 /* A claimed head and the deliveries queued behind it, in the order they
  * must go out, with what their attempts need. `rows` owns the strings. */
-typedef struct {
+struct wh_run {
     rn_rows *rows;
     const char *url, *sealed, *old_sealed;
     long long old_until;
     int n; /* jobs[0] is the head */
     wh_job jobs[WH_RUN_MAX];
     const char *payloads[WH_RUN_MAX];
-} wh_run;
+};
 
 /* Loads `head` and up to max - 1 (max <= WH_RUN_MAX) deliveries queued
  * behind it, in one query. A queued delivery whose event is gone ends the
@@ -171,12 +176,13 @@ void wh_run_free(wh_run *run);
  * p->node, and takes the usual failure path (retry schedule, disabling).
  * items[n - 1].next, when set, receives the destination's next head
  * claimed for p->node after a run that ended in success (as
- * wh_finish_and_next). Each item's rc: 0 recorded, 1 destination deleted
+ * wh_finish_and_next), and items[n - 1].next_run, when also set, may
+ * receive that head's run (PostgreSQL; otherwise it stays empty). Each item's rc: 0 recorded, 1 destination deleted
  * meanwhile, 2 not recorded because the queue moved on without it (a lost
  * lease; it will be sent again), -1 its recording failed (the lease hands
  * it out again). Returns 0, or -1 when nothing was recorded.
  * On PostgreSQL the successes take one statement, which also elects and
- * claims the next head. */
+ * claims the next head and returns its run. */
 int wh_finish_seq(rn_db *db, const wh_policy *p, wh_finish_item *items, int n);
 /* The same inside the caller's transaction (SQLite's single writer), one
  * delivery after the other: 0, or -1 when the transaction is doomed. */

@@ -279,6 +279,8 @@ static void a_successful_run_is_recorded_and_the_next_head_claimed(void **state)
     claim_run(f, 4, &run);
     run_record r;
     record_setup(&r, &run, 4, 200, true);
+    wh_run next_run = {0};
+    r.items[3].next_run = &next_run;
     assert_int_equal(wh_finish_seq(f->s.db, &f->policy, r.items, 4), 0);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(r.items[i].rc, 0);
@@ -304,6 +306,26 @@ static void a_successful_run_is_recorded_and_the_next_head_claimed(void **state)
     assert_int_equal(scalar(f, "SELECT SUM(attempts) FROM webhook_deliveries"
                                " WHERE tenant_id = $1"),
                      4);
+    /* PostgreSQL's recording statement also returns the next run; SQLite's
+     * worker loads it. */
+    if (rn_db_dialect(f->s.db) == RN_DB_POSTGRES) {
+        assert_int_equal(next_run.n, 2);
+        assert_string_equal(next_run.jobs[0].event_id, ids[4]);
+        assert_string_equal(next_run.jobs[1].event_id, ids[5]);
+        assert_string_equal(next_run.url, "https://example.com/a");
+        json_t *body = json_loads(next_run.payloads[1], 0, NULL);
+        assert_string_equal(json_string_value(json_object_get(body, "id")), ids[5]);
+        json_decref(body);
+    } else {
+        assert_int_equal(next_run.n, 0);
+        assert_null(next_run.rows);
+    }
+    wh_run_free(&next_run);
+    wh_run loaded;
+    assert_int_equal(wh_run_load(f->s.db, &r.next, WH_RUN_MAX, &loaded), 0);
+    assert_int_equal(loaded.n, 2);
+    assert_string_equal(loaded.jobs[1].event_id, ids[5]);
+    wh_run_free(&loaded);
     wh_run_free(&run);
 }
 
@@ -354,12 +376,15 @@ static void a_failure_in_a_run_stops_it_and_takes_the_retry_path(void **state)
     assert_int_equal(run.n, 5);
     run_record r; /* ids[0], ids[1] succeed; ids[2] fails; 3 and 4 were never sent */
     record_setup(&r, &run, 3, 500, true);
+    wh_run next_run = {0};
+    r.items[2].next_run = &next_run;
     long long before = rn_now_ms();
     assert_int_equal(wh_finish_seq(f->s.db, &f->policy, r.items, 3), 0);
     assert_int_equal(r.items[0].rc, 0);
     assert_int_equal(r.items[1].rc, 0);
     assert_int_equal(r.items[2].rc, 0);
     assert_false(r.has_next);
+    assert_null(next_run.rows);
     assert_string_equal(status_of(f, ids[0]), "succeeded");
     assert_string_equal(status_of(f, ids[1]), "succeeded");
     assert_string_equal(status_of(f, ids[2]), "pending");
