@@ -177,10 +177,11 @@ void wh_run_free(wh_run *run);
  * items[n - 1].next, when set, receives the destination's next head
  * claimed for p->node after a run that ended in success (as
  * wh_finish_and_next), and items[n - 1].next_run, when also set, may
- * receive that head's run (PostgreSQL; otherwise it stays empty). Each item's rc: 0 recorded, 1 destination deleted
- * meanwhile, 2 not recorded because the queue moved on without it (a lost
- * lease; it will be sent again), -1 its recording failed (the lease hands
- * it out again). Returns 0, or -1 when nothing was recorded.
+ * receive that head's run (PostgreSQL; otherwise it stays empty). Each
+ * item's rc: 0 recorded, 1 destination deleted meanwhile, 2 not recorded
+ * because the queue moved on without it (a lost lease; it will be sent
+ * again), -1 its recording failed (the lease hands it out again). Returns
+ * 0, or -1 when nothing was recorded.
  * On PostgreSQL the successes take one statement, which also elects and
  * claims the next head and returns its run. */
 int wh_finish_seq(rn_db *db, const wh_policy *p, wh_finish_item *items, int n);
