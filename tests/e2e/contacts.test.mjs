@@ -739,6 +739,21 @@ describe('Contacts: scopes, tenant isolation and Idempotency-Key', () => {
     assert.notEqual(a.json.id, b.json.id);
     assert.equal(b.headers['idempotent-replayed'], undefined);
   });
+
+  // On SQLite these writes share group commits; after its write each request
+  // stores its answer under its key. Every one must be answered promptly
+  // (found: from 16 at once, some answers waited until the client hung up,
+  // and a few hundred at once exhausted the store pool for minutes).
+  it('many POSTs at once, each with its own Idempotency-Key, are all answered', async () => {
+    const tag = uniq();
+    const outcomes = await Promise.allSettled(Array.from({ length: 64 }, (_, i) =>
+      ctx.post({ name: `Idem burst ${tag} ${i}`, externalId: `idb-${tag}-${i}` },
+        { headers: { 'Idempotency-Key': `idb-${tag}-${i}` } })));
+    const lost = outcomes.filter((o) => o.status === 'rejected');
+    assert.equal(lost.length, 0, `${lost.length} of 64 got no answer: ${lost[0]?.reason}`);
+    for (const o of outcomes) assert.equal(o.value.status, 201, o.value.text);
+    assert.equal((await walk(ctx, { search: `idb-${tag}-` })).length, 64);
+  });
 });
 
 // ---- writes cut short: SIGTERM and kill -9 ------------------------------------
