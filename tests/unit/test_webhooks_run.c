@@ -523,6 +523,80 @@ static void attempt_numbers_follow_earlier_attempts(void **state)
     wh_run_free(&run);
 }
 
+/* ---- fan-out's elections ------------------------------------------------ */
+
+static void add_hook(fixture *f, const char *tenant, const char *id)
+{
+    char *sealed = wh_secret_seal(MASTER, "secret-0123456789abcdef");
+    long long n = rn_db_exec(
+        f->s.db,
+        "INSERT INTO webhooks (tenant_id, id, name, url, events, enabled, disabled_reason,"
+        " secret_sealed, old_secret_sealed, old_secret_until, consecutive_failures, created_at,"
+        " updated_at) VALUES ($1, $2, 'h', 'https://example.com/b', '[\"*\"]', 1, NULL, $3,"
+        " NULL, NULL, 0, 1, 1)",
+        RN_PARAMS(RN_T(tenant), RN_T(id), RN_T(sealed)));
+    free(sealed);
+    assert_int_equal(n, 1);
+}
+
+/* The head of (tenant, hook): its event id, or "" (and how many there are). */
+static int heads_of(fixture *f, const char *tenant, const char *hook, char *event, size_t cap)
+{
+    rn_rows *rows = rn_db_query(f->s.db,
+                                "SELECT event_id FROM webhook_deliveries WHERE tenant_id = $1"
+                                " AND webhook_id = $2 AND status = 'pending'",
+                                RN_PARAMS(RN_T(tenant), RN_T(hook)));
+    assert_non_null(rows);
+    int n = rn_rows_count(rows);
+    snprintf(event, cap, "%s", n ? rn_rows_get(rows, 0, 0) : "");
+    rn_rows_free(rows);
+    return n;
+}
+
+static void fanout_elects_every_touched_destination_of_every_tenant(void **state)
+{
+    NEED_STORE(state);
+    char other[48], why[128], slug[32];
+    snprintf(slug, sizeof slug, "o-%lld", (long long)rn_mono_ms() % 100000000);
+    json_t *t = NULL;
+    assert_int_equal(rn_tenant_create(f->s.db, slug, "O", "Asia/Jakarta", "ID", &t, why,
+                                      sizeof why),
+                     0);
+    snprintf(other, sizeof other, "%s", json_string_value(json_object_get(t, "id")));
+    json_decref(t);
+    add_hook(f, f->tenant, "wh_b");
+    add_hook(f, other, "wh_c");
+    add_hook(f, other, "wh_d");
+    char first[2][48], id[48];
+    const char *tenants[2] = {f->tenant, other};
+    for (int i = 0; i < 6; i++) {
+        json_t *data = json_pack("{s:i}", "i", i);
+        assert_int_equal(rn_event_emit(f->s.db, tenants[i % 2], "ticket.created", data, id, 48),
+                         0);
+        json_decref(data);
+        if (i < 2)
+            snprintf(first[i], sizeof first[i], "%s", id);
+    }
+    assert_int_equal(wh_fanout(f->s.db, 100), 6);
+    char head[48];
+    const char *hooks[4][2] = {{f->tenant, "wh_a"}, {f->tenant, "wh_b"}, {other, "wh_c"},
+                               {other, "wh_d"}};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(heads_of(f, hooks[i][0], hooks[i][1], head, sizeof head), 1);
+        assert_string_equal(head, first[i / 2]);
+    }
+    /* A second fan-out leaves the heads in place. */
+    json_t *data = json_pack("{s:i}", "i", 6);
+    assert_int_equal(rn_event_emit(f->s.db, other, "ticket.created", data, id, 48), 0);
+    json_decref(data);
+    assert_int_equal(wh_fanout(f->s.db, 100), 1);
+    assert_int_equal(heads_of(f, other, "wh_c", head, sizeof head), 1);
+    assert_string_equal(head, first[1]);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'queued'"
+                               " AND tenant_id <> $1"),
+                     6); /* events 1, 3, 5 and 6 on wh_c and wh_d, less the two heads */
+}
+
 #define CASES                                                                                   \
     cmocka_unit_test_setup(a_run_is_the_head_then_the_queued_rows_in_order, fresh),             \
         cmocka_unit_test_setup(a_run_stops_before_a_row_whose_event_vanished, fresh),           \
@@ -535,7 +609,8 @@ static void attempt_numbers_follow_earlier_attempts(void **state)
                                fresh),                                                          \
         cmocka_unit_test_setup(a_run_whose_lease_was_lost_moves_nothing, fresh),                \
         cmocka_unit_test_setup(a_deleted_destination_records_nothing, fresh),                   \
-        cmocka_unit_test_setup(attempt_numbers_follow_earlier_attempts, fresh)
+        cmocka_unit_test_setup(attempt_numbers_follow_earlier_attempts, fresh),                 \
+        cmocka_unit_test_setup(fanout_elects_every_touched_destination_of_every_tenant, fresh)
 
 int main(void)
 {
