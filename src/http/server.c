@@ -432,7 +432,8 @@ static bool headers_sane(rn_req *r)
     return false;
 }
 
-/* After the handler (and its queued write, if any) has answered. */
+/* After the handler has answered; for a write queued on the writer, on the
+ * writer's thread right after the write, inside its group (http/writer.h). */
 static void handler_ended(rn_req *r)
 {
     if (r->status == 0)
@@ -489,6 +490,13 @@ static bool has_reply_header(const rn_req *r, const char *name)
 
 static enum MHD_Result send_reply(rn_req *r)
 {
+    /* Nothing needs the store any more: a connection held until the answer
+     * has gone out could leave a worker thread waiting on the pool for it
+     * while that same thread is the one that would send the answer. */
+    if (r->db) {
+        rn_pool_release(r->app->pool, r->db);
+        r->db = NULL;
+    }
     struct MHD_Response *resp;
     if (r->reply) {
         resp = MHD_create_response_from_buffer(r->reply_len, r->reply, MHD_RESPMEM_MUST_FREE);
@@ -551,10 +559,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (r->write_state == RN_WRITE_DONE) { /* resumed by the writer */
-        handler_ended(r);
+    if (r->write_state == RN_WRITE_DONE) /* resumed by the writer: answered */
         return send_reply(r);
-    }
     if (r->began_after_stop) {
         rn_reply_error(r, RN_SERVER_UNAVAILABLE, "The server is shutting down.", NULL);
         rn_reply_header(r, "Connection", "close");
@@ -690,7 +696,7 @@ rn_server *rn_server_start(rn_app *app, char *err, size_t errlen)
     srv->app = app;
     head_watch = rn_headwatch_start(HEAD_DEADLINE_MS);
     if (rn_pool_dialect(app->pool) == RN_DB_SQLITE)
-        writer = rn_writer_start(app->pool, write_done, &RN_WRITER_HOOKS);
+        writer = rn_writer_start(app->pool, &RN_WRITER_HOOKS, handler_ended, write_done);
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED,

@@ -11,8 +11,9 @@
 
 struct rn_writer {
     rn_pool *pool;
-    void (*resume)(rn_req *r);
     rn_writer_hooks hooks;
+    void (*ended)(rn_req *r);
+    void (*resume)(rn_req *r);
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -68,7 +69,7 @@ static bool run_hook(rn_db *db, int (*hook)(rn_db *db))
 
 /* Runs each request's work: as parts of the group's transaction while
  * one is open on db, else each in a transaction of its own. */
-static void run_each(rn_db *db, rn_req *group)
+static void run_each(rn_writer *w, rn_db *db, rn_req *group)
 {
     for (rn_req *r = group; r; r = r->write_next) {
         if (!db) {
@@ -76,7 +77,10 @@ static void run_each(rn_db *db, rn_req *group)
             continue;
         }
         r->db = db;
+        r->error_code = NULL; /* a second run answers afresh */
         r->write_fn(r, r->write_arg);
+        if (w->ended)
+            w->ended(r);
         r->db = NULL;
     }
 }
@@ -88,7 +92,7 @@ static void run_group(rn_writer *w, rn_req *group)
     if (db && group->write_next && rn_db_group_begin(db) == 0) {
         bool ok = run_hook(db, w->hooks.begin);
         if (ok) {
-            run_each(db, group);
+            run_each(w, db, group);
             ok = run_hook(db, w->hooks.finish);
         }
         committed = rn_db_group_end(db, ok) == 0;
@@ -100,7 +104,7 @@ static void run_group(rn_writer *w, rn_req *group)
      * so each gets its own answer and one request's failure costs the
      * others only time. */
     if (!committed)
-        run_each(db, group);
+        run_each(w, db, group);
     rn_pool_release(w->pool, db);
     while (group) {
         rn_req *next = group->write_next;
@@ -119,13 +123,14 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-rn_writer *rn_writer_start(rn_pool *pool, void (*resume)(rn_req *r),
-                           const rn_writer_hooks *hooks)
+rn_writer *rn_writer_start(rn_pool *pool, const rn_writer_hooks *hooks,
+                           void (*ended)(rn_req *r), void (*resume)(rn_req *r))
 {
     rn_writer *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
     w->pool = pool;
+    w->ended = ended;
     w->resume = resume;
     if (hooks)
         w->hooks = *hooks;

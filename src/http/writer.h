@@ -41,10 +41,12 @@ typedef struct {
 /* The server's: deferred trigram indexing of new contacts (api/routes.c). */
 extern const rn_writer_hooks RN_WRITER_HOOKS;
 
-/* resume(r) is called once r's work is committed or has failed. hooks may
- * be NULL. */
-rn_writer *rn_writer_start(rn_pool *pool, void (*resume)(rn_req *r),
-                           const rn_writer_hooks *hooks);
+/* ended(r) runs right after r's work, on the writer's connection and in
+ * the same transaction (the server stores the Idempotency-Key answer
+ * there); resume(r) once r's work is committed or has failed. hooks and
+ * ended may be NULL. */
+rn_writer *rn_writer_start(rn_pool *pool, const rn_writer_hooks *hooks,
+                           void (*ended)(rn_req *r), void (*resume)(rn_req *r));
 /* Queues r (its connection already suspended). */
 void rn_writer_push(rn_writer *w, rn_req *r);
 /* Runs what is queued, then ends the thread. */

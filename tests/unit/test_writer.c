@@ -67,7 +67,7 @@ static int setup(void **state)
     rn_db *db = rn_pool_acquire(f->pool);
     assert_int_equal(rn_db_exec_script(db, DDL), 0);
     rn_pool_release(f->pool, db);
-    f->writer = rn_writer_start(f->pool, on_resume, NULL);
+    f->writer = rn_writer_start(f->pool, NULL, NULL, on_resume);
     assert_non_null(f->writer);
     resumed = 0;
     sem_init(&entered_first, 0, 0);
@@ -208,7 +208,7 @@ static void stop_drains_the_queue(void **state)
     rn_writer_push(f->writer, r1);
     sem_post(&release_first);
     rn_writer_stop(f->writer);
-    f->writer = rn_writer_start(f->pool, on_resume, NULL);
+    f->writer = rn_writer_start(f->pool, NULL, NULL, on_resume);
     assert_int_equal(resumed, 2);
     assert_int_equal(r0->status, 201);
     assert_int_equal(r1->status, 201);
