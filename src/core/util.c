@@ -122,11 +122,12 @@ static void id_random(unsigned char out[16])
     used += 16;
 }
 
-/* The 16 random symbols of an id. Ids made on one thread for the same
+/* The 16 random symbols of an id. Ids made in this process for the same
  * millisecond continue from the previous one (+1, base 32), so they sort in
- * the order they were made: messages sent in one millisecond list in order.
- * A few milliseconds are remembered, since ids for other instants (an
- * event's, say) come in between. */
+ * the order they were made, whichever thread made them: messages sent in one
+ * millisecond list in order, and so do two requests answered one after the
+ * other on two worker threads. A few milliseconds are remembered, since ids
+ * for other instants (an event's, say) come in between. */
 #define ID_SEQUENCES 4
 
 typedef struct {
@@ -135,10 +136,13 @@ typedef struct {
     unsigned long long used; /* for replacing the least recently used */
 } id_sequence;
 
+static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void id_tail(long long at_ms, char out[16])
 {
-    static _Thread_local id_sequence seq[ID_SEQUENCES];
-    static _Thread_local unsigned long long clock;
+    static id_sequence seq[ID_SEQUENCES];
+    static unsigned long long clock;
+    pthread_mutex_lock(&id_lock);
     id_sequence *s = NULL, *oldest = &seq[0];
     for (int k = 0; k < ID_SEQUENCES && !s; k++) {
         if (seq[k].used && seq[k].ms == at_ms)
@@ -164,6 +168,7 @@ static void id_tail(long long at_ms, char out[16])
     s->used = ++clock;
     for (int k = 0; k < 16; k++)
         out[k] = CROCKFORD[s->tail[k]];
+    pthread_mutex_unlock(&id_lock);
 }
 
 void rn_id_at(const char *prefix, long long at_ms, char *buf, size_t cap)

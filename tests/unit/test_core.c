@@ -284,6 +284,31 @@ static void ids_are_prefixed_sortable_and_valid(void **state)
     assert_string_equal(small, "msg_000");
 }
 
+/* An id for a fixed millisecond, made on another thread. */
+static void *id_on_thread(void *out)
+{
+    rn_id_at("wh", 1796282100999LL, out, 48);
+    return NULL;
+}
+
+/* Ids for one millisecond made one after the other on different threads
+ * sort in the order they were made (two requests answered one after the
+ * other on two worker threads list in that order). */
+static void ids_of_one_millisecond_sort_across_threads(void **state)
+{
+    (void)state;
+    char prev[48], next[48];
+    id_on_thread(prev);
+    for (int i = 0; i < 200; i++) {
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, id_on_thread, next), 0);
+        pthread_join(t, NULL);
+        assert_memory_equal(next, prev, 13); /* "wh_" and the same millisecond */
+        assert_true(strcmp(prev, next) < 0);
+        memcpy(prev, next, sizeof prev);
+    }
+}
+
 /* The per-second cache starts empty on every thread: even the second
  * before the epoch (its "seconds" value is -1) is formatted in full. */
 static void *format_minus_one(void *out)
@@ -484,6 +509,7 @@ int main(void)
         cmocka_unit_test(router_literal_and_params),
         cmocka_unit_test(router_table_404_405),
         cmocka_unit_test(ids_are_prefixed_sortable_and_valid),
+        cmocka_unit_test(ids_of_one_millisecond_sort_across_threads),
         cmocka_unit_test(time_format_is_rfc3339_millis),
         cmocka_unit_test(date_parse_strict),
         cmocka_unit_test(parse_int_is_strict),
