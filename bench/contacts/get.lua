@@ -1,6 +1,7 @@
 -- GET /api/server/contacts/{id}, cycling through the ids listed one per line
--- in CONTACTS_IDS_FILE (each thread starts at a different place).
-dofile(os.getenv("CONTACTS_LUA_DIR") .. "/result.lua")
+-- in CONTACTS_IDS_FILE (each thread starts at a different place). The result
+-- hook is the one bench/lib.sh writes.
+dofile(os.getenv("BENCH_RESULT_LUA"))
 
 local threads = 0
 function setup(thread)

@@ -1,7 +1,7 @@
 -- POST /api/server/contacts, every request with a new externalId (so every
 -- request creates a contact through the upsert path). The server key comes
--- in with wrk -H; CONTACTS_LUA_DIR names this folder.
-dofile(os.getenv("CONTACTS_LUA_DIR") .. "/result.lua")
+-- in with wrk -H; the result hook is the one bench/lib.sh writes.
+dofile(os.getenv("BENCH_RESULT_LUA"))
 
 local threads = 0
 function setup(thread)
