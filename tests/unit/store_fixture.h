@@ -17,6 +17,7 @@
 #include "core/util.h"
 #include "store/db.h"
 #include "store/migrate.h"
+#include "tenants/tenants.h"
 
 typedef struct {
     rn_pool *pool;
@@ -87,6 +88,24 @@ static int rn_test_store_pg(rn_test_store *s, const char *tag, int connections)
         return -1;
     snprintf(own, sizeof own, "%.*s/%s", (int)(slash - url), url, s->dbname);
     return rn_test_store_open(s, own, connections);
+}
+
+/* A new tenant with a random lower-case slug, of timezone tz and country;
+ * its id into id (48 bytes). 0 or -1. */
+static inline int rn_test_tenant(rn_test_store *s, const char *tz, const char *country,
+                                 char *id)
+{
+    char slug[32], why[128];
+    memcpy(slug, "t-", 2);
+    rn_random_base62(slug + 2, 12);
+    for (char *p = slug; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    json_t *t = NULL;
+    if (rn_tenant_create(s->db, slug, "T", tz, country, &t, why, sizeof why) != 0)
+        return -1;
+    snprintf(id, 48, "%s", json_string_value(json_object_get(t, "id")));
+    json_decref(t);
+    return 0;
 }
 
 /* Closes the store and drops a PostgreSQL test database. */

@@ -277,17 +277,7 @@ typedef struct {
 
 static int new_tenant(fixture *f, int i)
 {
-    char slug[32], rnd[9], why[128];
-    rn_random_base62(rnd, 8);
-    for (char *p = rnd; *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    snprintf(slug, sizeof slug, "t-%s", rnd);
-    json_t *t = NULL;
-    if (rn_tenant_create(f->s.db, slug, "T", "Asia/Jakarta", "ID", &t, why, sizeof why) != 0)
-        return -1;
-    snprintf(f->tenant[i], sizeof f->tenant[i], "%s", json_string_value(json_object_get(t, "id")));
-    json_decref(t);
-    return 0;
+    return rn_test_tenant(&f->s, "Asia/Jakarta", "ID", f->tenant[i]);
 }
 
 static int setup_sqlite(void **state)
