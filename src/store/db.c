@@ -427,10 +427,16 @@ static bool statement_start(rn_db *db, const char *sql, int nparams, const rn_pa
     return arguments_ok(db, sql, nparams, params) && txn_usable(db);
 }
 
-/* Remembers the first failure inside a transaction. */
+/* Remembers the first failure inside a transaction. In a group, a statement
+ * that fails outside any part fails the group (its own change, if any, is
+ * in the group's transaction too). */
 static void statement_end(rn_db *db)
 {
-    if (!db->in_txn || db->error == RN_DB_OK || db->txn_error != RN_DB_OK)
+    if (db->error == RN_DB_OK)
+        return;
+    if (db->group && !db->in_txn)
+        db->group_failed = true;
+    if (!db->in_txn || db->txn_error != RN_DB_OK)
         return;
     db->txn_error = db->error;
     snprintf(db->txn_message, sizeof db->txn_message, "%s", db->message);

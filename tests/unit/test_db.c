@@ -534,6 +534,12 @@ static void test_group_fails_with_any_part(void **state)
     assert_int_equal(rn_db_group_end(db, true), -1);
     assert_int_equal(count_items(db), 1);
 
+    assert_int_equal(rn_db_group_begin(db), 0); /* a failed statement outside parts */
+    assert_int_equal(insert_item(db, 5, "e"), 1);
+    assert_int_equal(insert_item(db, 1, "dup"), -1);
+    assert_int_equal(rn_db_group_end(db, true), -1);
+    assert_int_equal(count_items(db), 1);
+
     assert_int_equal(rn_db_group_begin(db), 0); /* good parts, no commit */
     assert_int_equal(rn_db_begin(db), 0);
     assert_int_equal(insert_item(db, 4, "d"), 1);
