@@ -478,10 +478,12 @@ static long pump_round_run(rn_dispatcher *d)
     return d->idle_rounds < BUSY_ROUNDS ? BUSY_POLL_MS : POLL_MS;
 }
 
-/* Waits up to ms, less if a worker comes free or queues a record. */
+/* Waits up to ms, less if a worker comes free or queues a record. The wait
+ * counts on the monotonic clock: a step of the wall clock (NTP) must not
+ * stall deliveries. */
 static void pump_wait(rn_dispatcher *d, long ms)
 {
-    struct timespec until = rn_deadline_in(CLOCK_REALTIME, ms);
+    struct timespec until = rn_deadline_in(CLOCK_MONOTONIC, ms);
     pthread_mutex_lock(&d->lock);
     if (ms > 0 && !d->rec_head && !d->workers_gone)
         pthread_cond_timedwait(&d->wake, &d->lock, &until);
@@ -581,7 +583,7 @@ rn_dispatcher *rn_dispatcher_start(rn_app *app, char *err, size_t errlen)
     }
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->work, NULL);
-    pthread_cond_init(&d->wake, NULL);
+    rn_cond_init_monotonic(&d->wake);
     if (dispatcher_prepare(d, app, err, errlen) != 0) {
         rn_dispatcher_stop(d);
         return NULL;
