@@ -251,8 +251,16 @@ rn_report *rn_report_load(rn_db *db, const char *tenant_id, const char *timezone
     char from[16], to[16];
     rn_day_format(period->from, from, sizeof from);
     rn_day_format(period->to, to, sizeof to);
-    if (!rep->days || load_days(db, rep, from, to) != 0 || load_staff(db, rep) != 0 ||
-        load_agent_sums(db, rep, from, to) != 0 || add_running_online(db, rep, tz) != 0) {
+    /* One snapshot for every figure: a write landing between two of these
+     * reads cannot make the summary disagree with the per-agent figures. */
+    if (!rep->days || rn_db_begin_read(db) != 0) {
+        rn_report_free(rep);
+        return NULL;
+    }
+    if (load_days(db, rep, from, to) != 0 || load_staff(db, rep) != 0 ||
+        load_agent_sums(db, rep, from, to) != 0 || add_running_online(db, rep, tz) != 0 ||
+        rn_db_commit(db) != 0) {
+        rn_db_rollback(db);
         rn_report_free(rep);
         return NULL;
     }

@@ -505,6 +505,31 @@ static void part_abandon(rn_db *db)
     db->group_failed = true;
 }
 
+/* Opens a transaction with sql: 0 or -1 with the error set. */
+static int txn_begin(rn_db *db, const char *sql)
+{
+    if (db->in_txn || db->driver->in_transaction(db)) {
+        rn_dbi_set_error(db, RN_DB_ERR_OTHER, "a transaction is already open");
+        return -1;
+    }
+    if (db->driver->command(db, sql) != 0)
+        return -1;
+    txn_opened(db);
+    return 0;
+}
+
+int rn_db_begin_read(rn_db *db)
+{
+    if (!db)
+        return -1;
+    rn_dbi_clear_error(db);
+    if (db->group) {
+        rn_dbi_set_error(db, RN_DB_ERR_OTHER, "no read transaction inside a group");
+        return -1;
+    }
+    return txn_begin(db, db->driver->begin_read_sql);
+}
+
 int rn_db_begin(rn_db *db)
 {
     if (!db)
@@ -512,14 +537,7 @@ int rn_db_begin(rn_db *db)
     rn_dbi_clear_error(db);
     if (db->group)
         return part_begin(db);
-    if (db->in_txn || db->driver->in_transaction(db)) {
-        rn_dbi_set_error(db, RN_DB_ERR_OTHER, "a transaction is already open");
-        return -1;
-    }
-    if (db->driver->command(db, db->driver->begin_sql) != 0)
-        return -1;
-    txn_opened(db);
-    return 0;
+    return txn_begin(db, db->driver->begin_sql);
 }
 
 /* Ends the transaction on the server whatever state it is in. */

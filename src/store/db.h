@@ -80,6 +80,10 @@ int rn_db_exec_script(rn_db *db, const char *sql);
 /* Transactions. rn_db_begin takes the write lock at once on SQLite
  * (BEGIN IMMEDIATE) so that read-then-write never deadlocks. */
 int rn_db_begin(rn_db *db);
+/* A read-only transaction: every query in it sees the same snapshot (and on
+ * SQLite it takes the WAL read lock once, not per statement). End it with
+ * rn_db_commit or rn_db_rollback. Not inside a group. */
+int rn_db_begin_read(rn_db *db);
 int rn_db_commit(rn_db *db);
 void rn_db_rollback(rn_db *db);
 

@@ -40,6 +40,7 @@ struct rn_db {
 struct rn_db_driver {
     rn_dialect dialect;
     const char *begin_sql;
+    const char *begin_read_sql; /* a read-only transaction on one snapshot */
     /* Opens one connection to `target` (a path or a libpq URL). On failure
      * returns NULL and writes a message without secrets into err. */
     rn_db *(*open)(const char *target, char *err, size_t errlen);

@@ -481,6 +481,7 @@ static int pg_command(rn_db *db, const char *sql)
 const rn_db_driver rn_dbi_pg_driver = {
     .dialect = RN_DB_POSTGRES,
     .begin_sql = "BEGIN",
+    .begin_read_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
     .open = pg_open,
     .close = pg_close,
     .revive = pg_revive,

@@ -476,6 +476,9 @@ static int lite_command(rn_db *db, const char *sql)
 const rn_db_driver rn_dbi_sqlite_driver = {
     .dialect = RN_DB_SQLITE,
     .begin_sql = "BEGIN IMMEDIATE",
+    /* Deferred: the first read takes the WAL snapshot that every later read
+     * of the transaction sees; no write lock. */
+    .begin_read_sql = "BEGIN",
     .open = lite_open,
     .close = lite_close,
     .revive = lite_revive,

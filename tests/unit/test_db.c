@@ -476,6 +476,28 @@ static void test_release_rolls_back_open_transaction(void **state)
     rn_pool_release(solo, again);
 }
 
+/* A read transaction sees one snapshot: a commit by another connection in
+ * the middle of it shows only after it ends. It takes no write lock. */
+static void test_read_transaction_sees_one_snapshot(void **state)
+{
+    backend *be = use(state);
+    rn_db *db = fresh_items(be);
+    rn_db *other = rn_pool_acquire(be->pool);
+    assert_int_equal(insert_item(db, 1, "a"), 1);
+    assert_int_equal(rn_db_begin_read(db), 0);
+    assert_int_equal(rn_db_begin_read(db), -1); /* already open */
+    assert_int_equal(count_items(db), 1);
+    assert_int_equal(insert_item(other, 2, "b"), 1); /* no write lock held */
+    assert_int_equal(count_items(db), 1);
+    assert_int_equal(rn_db_commit(db), 0);
+    assert_int_equal(count_items(db), 2);
+    assert_int_equal(rn_db_group_begin(db), 0); /* not inside a group */
+    assert_int_equal(rn_db_begin_read(db), -1);
+    assert_int_equal(rn_db_group_end(db, false), -1);
+    rn_pool_release(be->pool, other);
+    rn_pool_release(be->pool, db);
+}
+
 /* ---- group commit ------------------------------------------------------- */
 
 /* Parts commit together: nothing shows before the group ends. */
@@ -887,6 +909,7 @@ static const struct CMUnitTest backend_tests[] = {
     BACKEND_TEST(test_failed_statement_dooms_transaction),
     BACKEND_TEST(test_rollback_keeps_the_error),
     BACKEND_TEST(test_release_rolls_back_open_transaction),
+    BACKEND_TEST(test_read_transaction_sees_one_snapshot),
     BACKEND_TEST(test_group_commits_parts_together),
     BACKEND_TEST(test_group_fails_with_any_part),
     BACKEND_TEST(test_release_rolls_back_open_group),
