@@ -95,9 +95,10 @@ void rn_db_rollback(rn_db *db);
  * savepoints: they make SQLite's FTS5 write a segment each): a part that
  * fails or rolls back fails the group, and so does a statement that fails
  * outside any part (a single statement needs no part of its own);
- * rn_db_group_end then rolls all of it back and returns -1. The caller runs each part again on its own. A part
- * that starts after the group's transaction was lost (SQLite rolls back by
- * itself on some I/O errors) fails instead of running outside it. */
+ * rn_db_group_end then rolls all of it back and returns -1, and the caller
+ * runs each part again on its own. A part that starts after the group's
+ * transaction was lost (SQLite rolls back by itself on some I/O errors)
+ * fails instead of running outside it. */
 int rn_db_group_begin(rn_db *db);
 /* Commits (commit true, no part failed) or rolls back the group; 0 when
  * committed. */
