@@ -9,6 +9,7 @@
 #ifndef RN_TEST_STORE_FIXTURE_H
 #define RN_TEST_STORE_FIXTURE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,39 @@ static void rn_test_store_close(rn_test_store *s)
         rn_test_pg_admin(s->admin_url, sql);
     }
     memset(s, 0, sizeof *s);
+}
+
+/* cmocka group set-up for a fixture of `size` bytes whose first member is
+ * an rn_test_store: *state gets the zeroed fixture with its store open, on
+ * PostgreSQL when pg. Without RN_TEST_PG_URL *state is NULL and the cases
+ * skip. 0 or -1. */
+static inline int rn_test_fixture_open(void **state, size_t size, bool pg, const char *tag,
+                                       int connections)
+{
+    rn_test_store *s = calloc(1, size);
+    *state = s;
+    if (!s)
+        return -1;
+    int rc = pg ? rn_test_store_pg(s, tag, connections)
+                : rn_test_store_sqlite(s, tag, connections);
+    if (rc == 1) {
+        free(s);
+        *state = NULL;
+        return 0;
+    }
+    return rc == 0 ? 0 : -1;
+}
+
+/* The matching group tear-down. */
+static inline int rn_test_fixture_close(void **state)
+{
+    rn_test_store *s = *state;
+    if (!s)
+        return 0;
+    rn_test_store_close(s);
+    free(s);
+    *state = NULL;
+    return 0;
 }
 
 #endif

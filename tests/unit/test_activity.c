@@ -46,36 +46,14 @@ static int setup_sqlite(void **state)
 {
     if (sodium_init() < 0)
         return -1;
-    fixture *f = calloc(1, sizeof *f);
-    *state = f;
-    if (!f || rn_test_store_sqlite(&f->s, "act", 2) != 0)
-        return -1;
-    return 0;
+    return rn_test_fixture_open(state, sizeof(fixture), false, "act", 2);
 }
 
 static int setup_pg(void **state)
 {
     if (sodium_init() < 0)
         return -1;
-    fixture *f = calloc(1, sizeof *f);
-    *state = f;
-    int rc = f ? rn_test_store_pg(&f->s, "act", 2) : -1;
-    if (rc == 1) {
-        free(f);
-        *state = NULL;
-        return 0;
-    }
-    return rc == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (!f)
-        return 0;
-    rn_test_store_close(&f->s);
-    free(f);
-    return 0;
+    return rn_test_fixture_open(state, sizeof(fixture), true, "act", 2);
 }
 
 static void new_tenant(fixture *f, const char *tz, char *id_out)
@@ -518,7 +496,9 @@ int main(void)
         cmocka_unit_test_setup(message_rows_follow_the_unit, fresh),
         cmocka_unit_test_setup(contact_hook_counts_on_local_day, fresh),
     };
-    int failed = cmocka_run_group_tests_name("activity on SQLite", cases, setup_sqlite, teardown);
-    failed += cmocka_run_group_tests_name("activity on PostgreSQL", cases, setup_pg, teardown);
+    int failed = cmocka_run_group_tests_name("activity on SQLite", cases, setup_sqlite,
+                                             rn_test_fixture_close);
+    failed += cmocka_run_group_tests_name("activity on PostgreSQL", cases, setup_pg,
+                                          rn_test_fixture_close);
     return failed;
 }

@@ -280,36 +280,23 @@ static int new_tenant(fixture *f, int i)
     return rn_test_tenant(&f->s, "Asia/Jakarta", "ID", f->tenant[i]);
 }
 
+/* The store, and two tenants in it. */
+static int open_with_tenants(void **state, bool pg)
+{
+    if (rn_test_fixture_open(state, sizeof(fixture), pg, "ct", 2) != 0)
+        return -1;
+    fixture *f = *state;
+    return !f || (new_tenant(f, 0) == 0 && new_tenant(f, 1) == 0) ? 0 : -1;
+}
+
 static int setup_sqlite(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    *state = f;
-    if (!f || rn_test_store_sqlite(&f->s, "ct", 2) != 0)
-        return -1;
-    return new_tenant(f, 0) == 0 && new_tenant(f, 1) == 0 ? 0 : -1;
+    return open_with_tenants(state, false);
 }
 
 static int setup_pg(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    *state = f;
-    int rc = f ? rn_test_store_pg(&f->s, "ct", 2) : -1;
-    if (rc == 1) {
-        free(f);
-        *state = NULL;
-        return 0;
-    }
-    return rc == 0 ? new_tenant(f, 0) == 0 && new_tenant(f, 1) == 0 ? 0 : -1 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (!f)
-        return 0;
-    rn_test_store_close(&f->s);
-    free(f);
-    return 0;
+    return open_with_tenants(state, true);
 }
 
 /* Inserts a contact named name into tenant i; writes its id into id. */
@@ -586,8 +573,8 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("contacts", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("contacts store on SQLite", store, setup_sqlite,
-                                          teardown);
+                                          rn_test_fixture_close);
     failed += cmocka_run_group_tests_name("contacts store on PostgreSQL", store, setup_pg,
-                                          teardown);
+                                          rn_test_fixture_close);
     return failed;
 }

@@ -30,35 +30,19 @@ static unsigned char MASTER[32], OTHER_MASTER[32];
 
 static int setup_sqlite(void **state)
 {
-    rn_test_store *st = calloc(1, sizeof *st);
-    *state = st;
-    if (!st || rn_test_store_sqlite(st, "tokens", 6) != 0)
-        return -1;
-    return 0;
+    return rn_test_fixture_open(state, sizeof(rn_test_store), false, "tokens", 6);
 }
 
 static int setup_pg(void **state)
 {
-    rn_test_store *st = calloc(1, sizeof *st);
-    *state = st;
-    int rc = st ? rn_test_store_pg(st, "tokens", 6) : -1;
-    if (rc == 1) {
-        free(st);
-        *state = NULL;
-        return 0;
-    }
-    return rc == 0 ? 0 : -1;
+    return rn_test_fixture_open(state, sizeof(rn_test_store), true, "tokens", 6);
 }
 
 static int teardown_store(void **state)
 {
-    rn_test_store *st = *state;
-    if (!st)
-        return 0;
-    rn_test_store_close(st);
-    free(st);
+    int rc = rn_test_fixture_close(state);
     rn_keyring_forget();
-    return 0;
+    return rc;
 }
 
 /* Every case starts without keys and with a cold cache. */

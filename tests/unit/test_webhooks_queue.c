@@ -46,34 +46,12 @@ typedef struct {
 
 static int setup_sqlite(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    *state = f;
-    if (!f || rn_test_store_sqlite(&f->s, "whq", 6) != 0)
-        return -1;
-    return 0;
+    return rn_test_fixture_open(state, sizeof(fixture), false, "whq", 6);
 }
 
 static int setup_pg(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    *state = f;
-    int rc = f ? rn_test_store_pg(&f->s, "whq", 6) : -1;
-    if (rc == 1) {
-        free(f);
-        *state = NULL;
-        return 0;
-    }
-    return rc == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (!f)
-        return 0;
-    rn_test_store_close(&f->s);
-    free(f);
-    return 0;
+    return rn_test_fixture_open(state, sizeof(fixture), true, "whq", 6);
 }
 
 /* Empty webhook tables, a new tenant, and the policy "1,1,2" / 15 failures. */
@@ -854,7 +832,8 @@ int main(void)
     const struct CMUnitTest sqlite_cases[] = CASES(sqlite);
     const struct CMUnitTest pg_cases[] = CASES(pg);
     int failed = cmocka_run_group_tests_name("queue on SQLite", sqlite_cases, setup_sqlite,
-                                             teardown);
-    failed += cmocka_run_group_tests_name("queue on PostgreSQL", pg_cases, setup_pg, teardown);
+                                             rn_test_fixture_close);
+    failed += cmocka_run_group_tests_name("queue on PostgreSQL", pg_cases, setup_pg,
+                                          rn_test_fixture_close);
     return failed;
 }

@@ -36,32 +36,12 @@ typedef struct {
 
 static int setup_sqlite(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    *state = f;
-    return f && rn_test_store_sqlite(&f->s, "whrun", 2) == 0 ? 0 : -1;
+    return rn_test_fixture_open(state, sizeof(fixture), false, "whrun", 2);
 }
 
 static int setup_pg(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    *state = f;
-    int rc = f ? rn_test_store_pg(&f->s, "whrun", 2) : -1;
-    if (rc == 1) {
-        free(f);
-        *state = NULL;
-        return 0;
-    }
-    return rc == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (!f)
-        return 0;
-    rn_test_store_close(&f->s);
-    free(f);
-    return 0;
+    return rn_test_fixture_open(state, sizeof(fixture), true, "whrun", 2);
 }
 
 /* Empty webhook tables, a new tenant, destination wh_a on every event, and
@@ -609,8 +589,8 @@ int main(void)
     const struct CMUnitTest sqlite_tests[] = {CASES};
     const struct CMUnitTest pg_tests[] = {CASES};
     int failed = cmocka_run_group_tests_name("webhook runs, SQLite", sqlite_tests, setup_sqlite,
-                                             teardown);
+                                             rn_test_fixture_close);
     failed += cmocka_run_group_tests_name("webhook runs, PostgreSQL", pg_tests, setup_pg,
-                                          teardown);
+                                          rn_test_fixture_close);
     return failed;
 }
