@@ -53,18 +53,11 @@ static rn_req *take(rn_writer *w)
     return first;
 }
 
-/* A hook as a part of its own; true when it succeeded (or there is none). */
+/* True when there is no hook or it succeeded (a statement failing in it
+ * fails the group anyway: store/db.h). */
 static bool run_hook(rn_db *db, int (*hook)(rn_db *db))
 {
-    if (!hook)
-        return true;
-    if (rn_db_begin(db) != 0)
-        return false;
-    if (hook(db) != 0) {
-        rn_db_rollback(db);
-        return false;
-    }
-    return rn_db_commit(db) == 0;
+    return !hook || hook(db) == 0;
 }
 
 /* Runs each request's work: as parts of the group's transaction while

@@ -30,9 +30,9 @@
 
 typedef struct rn_writer rn_writer;
 
-/* What a group does around its parts, each step a part of its own (0, or
- * -1 to fail the group): begin after the group's transaction opens, finish
- * after the last part. Either may be NULL. */
+/* What a group does around its parts, in the group's transaction (0, or
+ * -1 to fail the group): begin after the transaction opens, finish after the
+ * last part. Either may be NULL. */
 typedef struct {
     int (*begin)(rn_db *db);
     int (*finish)(rn_db *db);
