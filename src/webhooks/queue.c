@@ -824,23 +824,6 @@ int wh_finish_run(rn_db *db, const wh_policy *p, wh_finish_item *it)
     return it->rc < 0 ? -1 : 0;
 }
 
-int wh_finish_many(rn_db *db, const wh_policy *p, wh_finish_item *items, int n)
-{
-    if (rn_db_begin(db) != 0)
-        return -1;
-    bool failed = false;
-    for (int i = 0; i < n && !failed; i++)
-        failed = wh_finish_run(db, p, &items[i]) != 0;
-    if (!failed && rn_db_commit(db) == 0)
-        return 0;
-    if (failed)
-        rn_db_rollback(db);
-    for (int i = 0; i < n; i++)
-        if (items[i].has_next)
-            *items[i].has_next = false;
-    return -1;
-}
-
 /* ---- runs --------------------------------------------------------------- */
 
 /* The head (k = 0) and the first queued rows after it, with their

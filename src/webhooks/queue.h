@@ -131,11 +131,6 @@ typedef struct {
  * that records the attempt. Returns it->rc (-1: nothing recorded). */
 int wh_finish_one(rn_db *db, const wh_policy *p, wh_finish_item *it);
 
-/* Records n attempts in one transaction: SQLite's group commit, where one
- * commit costs about as much as the statements of several attempts. Returns
- * 0 (each item's rc says what happened to it), or -1 when the transaction
- * failed and nothing was recorded: finish the items one by one. */
-int wh_finish_many(rn_db *db, const wh_policy *p, wh_finish_item *items, int n);
 /* One item inside the caller's transaction: 0 (see it->rc), or -1 when a
  * statement failed and the transaction is doomed. */
 int wh_finish_run(rn_db *db, const wh_policy *p, wh_finish_item *it);

@@ -555,7 +555,7 @@ static void job_load_returns_the_outbox_bytes(void **state)
     wh_job_data_free(&data);
 }
 
-static void finish_many_records_a_batch_in_one_transaction(void **state)
+static void finish_run_records_a_batch_in_one_transaction(void **state)
 {
     NEED_STORE(state);
     add_hook(f, "wh_a", "[\"*\"]", 1);
@@ -583,7 +583,10 @@ static void finish_many_records_a_batch_in_one_transaction(void **state)
                                     .next = is_a ? &next[i] : NULL, .has_next = &has_next[i],
                                     .out = &out[i], .rc = -1};
     }
-    assert_int_equal(wh_finish_many(f->s.db, &f->policy, items, 3), 0);
+    assert_int_equal(rn_db_begin(f->s.db), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(wh_finish_run(f->s.db, &f->policy, &items[i]), 0);
+    assert_int_equal(rn_db_commit(f->s.db), 0);
     for (int i = 0; i < 3; i++) {
         const char *hook = jobs[i].webhook_id;
         if (strcmp(hook, "wh_a") == 0) {
@@ -820,7 +823,7 @@ static void fanout_racing_finishes_never_strands_a_queued_row(void **state)
                 a_lost_lease_records_the_attempt_but_leaves_the_queue_alone, fresh),         \
             cmocka_unit_test_setup(a_deleted_destination_leaves_nothing_to_finish, fresh),   \
             cmocka_unit_test_setup(job_load_returns_the_outbox_bytes, fresh),                \
-            cmocka_unit_test_setup(finish_many_records_a_batch_in_one_transaction, fresh),   \
+            cmocka_unit_test_setup(finish_run_records_a_batch_in_one_transaction, fresh),   \
             cmocka_unit_test_setup(a_destination_never_has_two_heads, fresh),                \
             cmocka_unit_test_setup(the_sweep_elects_a_head_for_a_headless_queue, fresh),     \
             cmocka_unit_test_setup(concurrent_claims_never_hand_out_a_head_twice, fresh),    \
