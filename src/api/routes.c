@@ -13,14 +13,29 @@
 #include "reports/reports.h"
 #include "webhooks/webhooks.h"
 
-#define PUBLIC(m, p, h) {m, p, RN_AUTH_NONE, NULL, NULL, h, RN_BODY_JSON}
-#define SERVER(m, p, scope, h) {m, p, RN_AUTH_SERVER_KEY, scope, NULL, h, RN_BODY_JSON}
+#define PUBLIC(m, p, h) {.method = m, .pattern = p, .auth = RN_AUTH_NONE, .handler = h}
+#define SERVER(m, p, s, h) {.method = m, .pattern = p, .auth = RN_AUTH_SERVER_KEY, .scope = s, \
+                            .handler = h}
+/* A read-only server endpoint whose statements share one snapshot (http.h). */
+#define SERVER_READ(m, p, s, h)                                                                 \
+    {.method = m, .pattern = p, .auth = RN_AUTH_SERVER_KEY, .scope = s, .handler = h,           \
+     .snapshot = true}
+/* A server endpoint whose POST body is optional (none, or a JSON object). */
+#define SERVER_NO_BODY(m, p, s, h)                                                              \
+    {.method = m, .pattern = p, .auth = RN_AUTH_SERVER_KEY, .scope = s, .handler = h,           \
+     .body = RN_BODY_NONE}
 /* An SDK endpoint: a bearer SDK token of `audience` holding `scope` (sdk/sdk.h). */
-#define SDK(m, p, audience, scope, h) {m, p, RN_AUTH_SDK, scope, audience, h, RN_BODY_JSON}
+#define SDK(m, p, a, s, h)                                                                      \
+    {.method = m, .pattern = p, .auth = RN_AUTH_SDK, .scope = s, .audience = a, .handler = h}
 /* An SDK endpoint whose POST body is optional (none, or a JSON object). */
-#define SDK_NO_BODY(m, p, audience, scope, h) {m, p, RN_AUTH_SDK, scope, audience, h, RN_BODY_NONE}
-/* The CORS preflight of an SDK path (one row per path). */
-#define SDK_PREFLIGHT(p) {"OPTIONS", p, RN_AUTH_NONE, NULL, NULL, rn_sdk_preflight, RN_BODY_NONE}
+#define SDK_NO_BODY(m, p, a, s, h)                                                              \
+    {.method = m, .pattern = p, .auth = RN_AUTH_SDK, .scope = s, .audience = a, .handler = h,   \
+     .body = RN_BODY_NONE}
+/* The CORS preflight of an SDK path (one row per path), and of a path that
+ * also takes PATCH. */
+#define SDK_PREFLIGHT_WITH(p, h)                                                                \
+    {.method = "OPTIONS", .pattern = p, .auth = RN_AUTH_NONE, .handler = h, .body = RN_BODY_NONE}
+#define SDK_PREFLIGHT(p) SDK_PREFLIGHT_WITH(p, rn_sdk_preflight)
 
 const rn_route RN_ROUTES[] = {
     /* Probes and documents */
@@ -30,14 +45,14 @@ const rn_route RN_ROUTES[] = {
     PUBLIC("GET", "/api/server/openapi.json", rn_api_openapi),
 
     /* Account */
-    SERVER("GET", "/api/server/health", NULL, rn_api_health),
-    SERVER("GET", "/api/server/tenant", NULL, rn_api_tenant),
+    SERVER_READ("GET", "/api/server/health", NULL, rn_api_health),
+    SERVER_READ("GET", "/api/server/tenant", NULL, rn_api_tenant),
     SERVER("GET", "/api/server/tenant/sdk-readiness", NULL, rn_api_sdk_readiness),
 
     /* Contacts */
-    SERVER("GET", "/api/server/contacts", "server:contacts:read", rn_api_contacts_list),
+    SERVER_READ("GET", "/api/server/contacts", "server:contacts:read", rn_api_contacts_list),
     SERVER("POST", "/api/server/contacts", "server:contacts:write", rn_api_contacts_create),
-    SERVER("GET", "/api/server/contacts/{id}", "server:contacts:read", rn_api_contacts_get),
+    SERVER_READ("GET", "/api/server/contacts/{id}", "server:contacts:read", rn_api_contacts_get),
     SERVER("PATCH", "/api/server/contacts/{id}", "server:contacts:write", rn_api_contacts_update),
     SERVER("DELETE", "/api/server/contacts/{id}", "server:contacts:write",
            rn_api_contacts_delete),
@@ -104,8 +119,7 @@ const rn_route RN_ROUTES[] = {
         rn_sdk_agent_ticket_get),
     SDK("PATCH", "/api/sdk/agent/tickets/{id}", "ringnity:agent", "agent:conversations:write",
         rn_sdk_agent_ticket_update),
-    {"OPTIONS", "/api/sdk/agent/tickets/{id}", RN_AUTH_NONE, NULL, NULL, rn_sdk_preflight_patch,
-     RN_BODY_NONE},
+    SDK_PREFLIGHT_WITH("/api/sdk/agent/tickets/{id}", rn_sdk_preflight_patch),
     SDK("GET", "/api/sdk/admin/readiness", "ringnity:admin", "admin:readiness:read",
         rn_sdk_admin_readiness),
     SDK_PREFLIGHT("/api/sdk/admin/readiness"),
@@ -147,8 +161,8 @@ const rn_route RN_ROUTES[] = {
     SERVER("POST", "/api/server/webhooks/test", "server:webhooks:write", rn_webhooks_test),
     SERVER("GET", "/api/server/webhooks/deliveries", "server:webhooks:read",
            rn_webhooks_deliveries),
-    {"POST", "/api/server/webhooks/deliveries/{id}/redeliver", RN_AUTH_SERVER_KEY,
-     "server:webhooks:write", NULL, rn_webhooks_redeliver, RN_BODY_NONE},
+    SERVER_NO_BODY("POST", "/api/server/webhooks/deliveries/{id}/redeliver",
+                   "server:webhooks:write", rn_webhooks_redeliver),
     SERVER("GET", "/api/server/webhooks/{id}", "server:webhooks:read", rn_webhooks_get),
     SERVER("PATCH", "/api/server/webhooks/{id}", "server:webhooks:write", rn_webhooks_update),
     SERVER("DELETE", "/api/server/webhooks/{id}", "server:webhooks:write", rn_webhooks_delete),

@@ -112,12 +112,18 @@ static bool presented_secret(rn_req *r, char *out, size_t cap, rn_err *why)
 static void touch_last_used(rn_req *r, rn_rows *rows)
 {
     long long now = rn_now_ms();
-    long long last = rn_rows_int(rows, 0, 7, 0);
-    if (now - last < LAST_USED_RESOLUTION_MS)
+    if (now - rn_rows_int(rows, 0, 7, 0) >= LAST_USED_RESOLUTION_MS)
+        r->who.key_used_ms = now;
+}
+
+void rn_auth_record_use(rn_req *r)
+{
+    if (!r->who.key_used_ms)
         return;
     rn_db_exec(rn_req_db(r),
                "UPDATE api_keys SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3",
-               RN_PARAMS(RN_I(now), RN_T(r->who.tenant_id), RN_T(r->who.key_id)));
+               RN_PARAMS(RN_I(r->who.key_used_ms), RN_T(r->who.tenant_id), RN_T(r->who.key_id)));
+    r->who.key_used_ms = 0;
 }
 
 /* Copies a cell of the key's row, cut to fit (snprintf costs more here). */
@@ -136,7 +142,7 @@ static int load_key(rn_req *r, const char *secret, rn_rows **out)
     char hash[RN_KEY_HASH_HEX];
     rn_key_hash(r->app->key_pepper, secret, hash);
     rn_db *db = rn_req_db(r);
-    rn_rows *rows = db ? rn_db_query(db, KEY_QUERY, RN_PARAMS(RN_T(hash))) : NULL;
+    rn_rows *rows = db ? rn_db_query_cached(db, KEY_QUERY, RN_PARAMS(RN_T(hash))) : NULL;
     if (!rows)
         return -2;
     *out = rows;

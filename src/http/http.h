@@ -46,6 +46,10 @@ typedef struct rn_route {
     const char *audience; /* for RN_AUTH_SDK: "ringnity:agent", ... */
     rn_handler handler;
     rn_body_rule body;
+    /* Read-only: on SQLite, authentication and the handler read from one
+     * snapshot (one WAL read lock for the request instead of one per
+     * statement). The handler must not open a transaction of its own. */
+    bool snapshot;
 } rn_route;
 
 #define RN_MAX_PATH_PARAMS 3
@@ -62,6 +66,7 @@ typedef struct {
     char scopes[1024]; /* space separated, as granted */
     char subject[160]; /* SDK token `sub` */
     json_t *claims;    /* SDK token claims (owned), or NULL */
+    long long key_used_ms; /* a server key's last use to record, or 0 */
 } rn_principal;
 
 struct rn_req {

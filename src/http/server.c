@@ -442,6 +442,24 @@ static void handler_ended(rn_req *r)
         rn_idempotency_finish(r);
 }
 
+/* Authentication, the body, idempotency and the handler. */
+static void run_route(rn_req *r, bool snapshot)
+{
+    if (authenticate(r) != 0)
+        return;
+    if (!snapshot)
+        rn_auth_record_use(r); /* now, before a write may suspend the request */
+    if (read_body(r) != 0)
+        return;
+    r->idem = rn_idempotency_begin(r);
+    if (r->idem == RN_IDEM_ANSWERED)
+        return;
+    r->handler_ran = true;
+    r->route->handler(r);
+    if (r->write_state != RN_WRITE_QUEUED)
+        handler_ended(r);
+}
+
 static void dispatch(rn_req *r)
 {
     if (!headers_sane(r))
@@ -469,15 +487,19 @@ static void dispatch(rn_req *r)
         rn_reply_error(r, RN_SERVER_REQUEST_TOO_LARGE, NULL, NULL);
         return;
     }
-    if (authenticate(r) != 0 || read_body(r) != 0)
-        return;
-    r->idem = rn_idempotency_begin(r);
-    if (r->idem == RN_IDEM_ANSWERED)
-        return;
-    r->handler_ran = true;
-    r->route->handler(r);
-    if (r->write_state != RN_WRITE_QUEUED)
-        handler_ended(r);
+    /* The snapshot is only an optimisation: without one (a PostgreSQL
+     * store, or BEGIN failed) each statement reads on its own. */
+    rn_db *snapshot = NULL;
+    if (r->route->snapshot && rn_pool_dialect(r->app->pool) == RN_DB_SQLITE) {
+        snapshot = rn_req_db(r);
+        if (snapshot && rn_db_begin_read(snapshot) != 0)
+            snapshot = NULL;
+    }
+    run_route(r, snapshot != NULL);
+    if (snapshot) {
+        rn_db_rollback(snapshot); /* nothing to keep: it only read */
+        rn_auth_record_use(r);
+    }
 }
 
 static bool has_reply_header(const rn_req *r, const char *name)

@@ -464,6 +464,19 @@ rn_rows *rn_db_query(rn_db *db, const char *sql, int nparams, const rn_param *pa
     return rows;
 }
 
+rn_rows *rn_db_query_cached(rn_db *db, const char *sql, int nparams, const rn_param *params)
+{
+    if (!db)
+        return NULL;
+    if (!db->driver->query_cached || db->group)
+        return rn_db_query(db, sql, nparams, params);
+    if (!statement_start(db, sql, nparams, params))
+        return NULL;
+    rn_rows *rows = db->driver->query_cached(db, sql, nparams, params);
+    statement_end(db);
+    return rows;
+}
+
 int rn_db_exec_script(rn_db *db, const char *sql)
 {
     if (!db)

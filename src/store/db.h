@@ -74,6 +74,11 @@ rn_dialect rn_db_dialect(const rn_db *db);
 long long rn_db_exec(rn_db *db, const char *sql, int nparams, const rn_param *params);
 /* Runs a query; returns its rows, or NULL on error. */
 rn_rows *rn_db_query(rn_db *db, const char *sql, int nparams, const rn_param *params);
+/* rn_db_query for a small, hot lookup (a server key): the connection keeps
+ * the result and answers the same query with it again while the database is
+ * provably unchanged since (SQLite: no commit by any connection or process,
+ * nothing written in the current transaction). PostgreSQL always queries. */
+rn_rows *rn_db_query_cached(rn_db *db, const char *sql, int nparams, const rn_param *params);
 /* Runs several ';'-separated statements without parameters (migrations). */
 int rn_db_exec_script(rn_db *db, const char *sql);
 

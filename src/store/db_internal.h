@@ -54,6 +54,9 @@ struct rn_db_driver {
     int (*exec_script)(rn_db *db, const char *sql);
     /* BEGIN / COMMIT / ROLLBACK: 0 or -1 with the error set. */
     int (*command)(rn_db *db, const char *sql);
+    /* rn_db_query_cached, for a driver that can tell that nothing changed;
+     * NULL: every call runs the query. */
+    rn_rows *(*query_cached)(rn_db *db, const char *sql, int nparams, const rn_param *params);
 };
 
 extern const rn_db_driver rn_dbi_sqlite_driver;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "store/db_internal.h"
+#include "store/memo.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -31,6 +32,7 @@ typedef struct {
     struct rn_db base;
     sqlite3 *handle;
     rn_dbi_cache cache;
+    rn_dbi_memo memo; /* rn_db_query_cached's results */
 } lite_conn;
 
 static lite_conn *lite(rn_db *db)
@@ -210,6 +212,7 @@ static void lite_close(rn_db *db)
             sqlite3_finalize(e->handle);
         rn_dbi_cache_forget(e);
     }
+    rn_dbi_memo_clear(&c->memo);
     sqlite3_close_v2(c->handle);
     free(c);
 }
@@ -455,6 +458,47 @@ static rn_rows *lite_query(rn_db *db, const char *sql, int nparams, const rn_par
     return rows;
 }
 
+/* The database's version as of now, for the memo: SQLite's data version,
+ * which moves with every commit by any connection or process (read when a
+ * read transaction begins: the PRAGMA starts one, or runs in the open one),
+ * and this connection's count of changed rows, which moves with its own
+ * writes before they commit. False when it cannot tell. */
+static bool lite_stamp(lite_conn *c, uint64_t stamp[2])
+{
+    if (sqlite3_txn_state(c->handle, "main") == SQLITE_TXN_WRITE)
+        return false;
+    sqlite3_stmt *stmt = lite_ready(c, "PRAGMA data_version", 0, NULL);
+    if (!stmt)
+        return false;
+    int rc = sqlite3_step(stmt);
+    lite_finish(stmt);
+    unsigned int version = 0;
+    if (rc != SQLITE_ROW ||
+        sqlite3_file_control(c->handle, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK)
+        return false;
+    stamp[0] = version;
+    stamp[1] = (uint64_t)sqlite3_total_changes64(c->handle);
+    return true;
+}
+
+static rn_rows *lite_query_cached(rn_db *db, const char *sql, int nparams,
+                                  const rn_param *params)
+{
+    lite_conn *c = lite(db);
+    uint64_t stamp[2];
+    if (!lite_stamp(c, stamp)) {
+        rn_dbi_clear_error(db); /* the query says whether the store works */
+        return lite_query(db, sql, nparams, params);
+    }
+    rn_rows *rows = rn_dbi_memo_find(&c->memo, stamp, sql, nparams, params);
+    if (rows)
+        return rows;
+    rows = lite_query(db, sql, nparams, params);
+    if (rows)
+        rn_dbi_memo_store(&c->memo, stamp, sql, nparams, params, rows);
+    return rows;
+}
+
 static int lite_exec_script(rn_db *db, const char *sql)
 {
     lite_conn *c = lite(db);
@@ -487,4 +531,5 @@ const rn_db_driver rn_dbi_sqlite_driver = {
     .query = lite_query,
     .exec_script = lite_exec_script,
     .command = lite_command,
+    .query_cached = lite_query_cached,
 };

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "store/db.h"
+#include "store/memo.h"
 
 /* One per backend group; each test gets fresh pools that its teardown closes,
  * so a failed assertion cannot leak a connection (or its locks) into the next. */
@@ -498,6 +499,74 @@ static void test_read_transaction_sees_one_snapshot(void **state)
     rn_pool_release(be->pool, db);
 }
 
+/* ---- remembered results ------------------------------------------------ */
+
+static char *cached_name(rn_db *db, long long id)
+{
+    rn_rows *rows = rn_db_query_cached(db, "SELECT name FROM store_t_items WHERE id = $1",
+                                       RN_PARAMS(RN_I(id)));
+    assert_non_null(rows);
+    char *name = rn_rows_count(rows) ? strdup(rn_rows_get(rows, 0, 0)) : strdup("(none)");
+    rn_rows_free(rows);
+    return name;
+}
+
+#define assert_cached_name(db, id, expected)                                                  \
+    do {                                                                                      \
+        char *got_ = cached_name(db, id);                                                     \
+        assert_string_equal(got_, expected);                                                  \
+        free(got_);                                                                           \
+    } while (0)
+
+static void set_name(rn_db *db, long long id, const char *name)
+{
+    assert_int_equal(rn_db_exec(db, "UPDATE store_t_items SET name = $2 WHERE id = $1",
+                                RN_PARAMS(RN_I(id), RN_T(name))),
+                     1);
+}
+
+/* rn_db_query_cached never answers with a result older than the data:
+ * another connection's commit, the connection's own write (committed or
+ * not), its read snapshot. */
+static void test_query_cached_sees_every_change(void **state)
+{
+    backend *be = use(state);
+    rn_db *db = fresh_items(be);
+    rn_db *other = rn_pool_acquire(be->pool);
+    rn_db *elsewhere = rn_pool_acquire(be->solo); /* another pool, as another process */
+    assert_int_equal(insert_item(db, 1, "a"), 1);
+    assert_cached_name(db, 1, "a");
+    assert_cached_name(db, 1, "a");
+    assert_cached_name(db, 2, "(none)");
+
+    set_name(other, 1, "b");
+    assert_cached_name(db, 1, "b");
+    assert_int_equal(insert_item(elsewhere, 2, "x"), 1);
+    assert_cached_name(db, 2, "x");
+    set_name(elsewhere, 1, "c");
+    assert_cached_name(db, 1, "c");
+
+    set_name(db, 1, "d"); /* its own write */
+    assert_cached_name(db, 1, "d");
+    assert_int_equal(rn_db_begin(db), 0);
+    set_name(db, 1, "e");
+    assert_cached_name(db, 1, "e"); /* uncommitted, in its own transaction */
+    rn_db_rollback(db);
+    assert_cached_name(db, 1, "d");
+
+    assert_int_equal(rn_db_begin_read(db), 0);
+    assert_cached_name(db, 1, "d");
+    set_name(other, 1, "f");
+    assert_cached_name(db, 1, "d"); /* the snapshot's answer */
+    assert_int_equal(rn_db_commit(db), 0);
+    assert_cached_name(db, 1, "f");
+    assert_cached_name(other, 1, "f");
+
+    rn_pool_release(be->solo, elsewhere);
+    rn_pool_release(be->pool, other);
+    rn_pool_release(be->pool, db);
+}
+
 /* ---- group commit ------------------------------------------------------- */
 
 /* Parts commit together: nothing shows before the group ends. */
@@ -890,6 +959,92 @@ static void test_pool_in_memory_single_connection(void **state)
     rn_pool_close(pool);
 }
 
+/* ---- the memo itself ---------------------------------------------------- */
+
+static rn_rows *one_row(const char *a, const char *b)
+{
+    rn_dbi_rows_builder builder;
+    rn_dbi_rows_begin(&builder, 2);
+    assert_true(rn_dbi_rows_add(&builder, a, a ? strlen(a) : 0));
+    assert_true(rn_dbi_rows_add(&builder, b, b ? strlen(b) : 0));
+    return rn_dbi_rows_finish(&builder);
+}
+
+static void test_memo_answers_only_the_same_query_at_the_same_stamp(void **state)
+{
+    (void)state;
+    rn_dbi_memo memo = {0};
+    const uint64_t at[2] = {7, 3}, later[2] = {8, 3}, own[2] = {7, 4};
+    const char *sql = "SELECT a, b FROM t WHERE k = $1 AND n = $2";
+    rn_rows *rows = one_row("alpha", NULL);
+    rn_dbi_memo_store(&memo, at, sql, RN_PARAMS(RN_T("key"), RN_I(5)), rows);
+    rn_rows_free(rows);
+
+    rn_rows *hit = rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_T("key"), RN_I(5)));
+    assert_non_null(hit);
+    assert_int_equal(rn_rows_count(hit), 1);
+    assert_int_equal(rn_rows_columns(hit), 2);
+    assert_string_equal(rn_rows_get(hit, 0, 0), "alpha");
+    assert_true(rn_rows_is_null(hit, 0, 1));
+    rn_rows_free(hit);
+
+    /* Other parameters, types, SQL: no answer. */
+    assert_null(rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_T("key"), RN_I(6))));
+    assert_null(rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_T("key"), RN_T("5"))));
+    assert_null(rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_T("key"), RN_NULLP)));
+    assert_null(rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_T("ke"), RN_I(5))));
+    assert_null(rn_dbi_memo_find(&memo, at, "SELECT a, b FROM t WHERE k = $1 AND n = $2 ",
+                                 RN_PARAMS(RN_T("key"), RN_I(5))));
+    /* Another stamp in either half: no answer, and the entry is gone. */
+    assert_null(rn_dbi_memo_find(&memo, own, sql, RN_PARAMS(RN_T("key"), RN_I(5))));
+    assert_null(rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_T("key"), RN_I(5))));
+    rows = one_row("beta", "b");
+    rn_dbi_memo_store(&memo, at, sql, RN_PARAMS(RN_T("key"), RN_I(5)), rows);
+    rn_rows_free(rows);
+    assert_null(rn_dbi_memo_find(&memo, later, sql, RN_PARAMS(RN_T("key"), RN_I(5))));
+    rn_dbi_memo_clear(&memo);
+}
+
+static void test_memo_keeps_a_bounded_number_of_small_results(void **state)
+{
+    (void)state;
+    rn_dbi_memo memo = {0};
+    const uint64_t at[2] = {1, 1};
+    const char *sql = "SELECT a, b FROM t WHERE k = $1";
+    for (int i = 0; i < RN_DBI_MEMO_SIZE + 1; i++) {
+        rn_rows *rows = one_row("v", NULL);
+        rn_dbi_memo_store(&memo, at, sql, RN_PARAMS(RN_I(i)), rows);
+        rn_rows_free(rows);
+    }
+    /* The oldest went to make room; the others stay. */
+    assert_null(rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_I(0))));
+    for (int i = 1; i < RN_DBI_MEMO_SIZE + 1; i++) {
+        rn_rows *hit = rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_I(i)));
+        assert_non_null(hit);
+        rn_rows_free(hit);
+    }
+    /* Storing the same query again replaces it rather than adding a copy. */
+    rn_rows *rows = one_row("w", NULL);
+    rn_dbi_memo_store(&memo, at, sql, RN_PARAMS(RN_I(3)), rows);
+    rn_rows_free(rows);
+    rn_rows *hit = rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_I(3)));
+    assert_string_equal(rn_rows_get(hit, 0, 0), "w");
+    rn_rows_free(hit);
+    hit = rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_I(2)));
+    assert_non_null(hit);
+    rn_rows_free(hit);
+
+    /* A result over the size bound is not kept. */
+    char big[RN_DBI_MEMO_MAX_BYTES + 1];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    rows = one_row(big, NULL);
+    rn_dbi_memo_store(&memo, at, sql, RN_PARAMS(RN_I(100)), rows);
+    rn_rows_free(rows);
+    assert_null(rn_dbi_memo_find(&memo, at, sql, RN_PARAMS(RN_I(100))));
+    rn_dbi_memo_clear(&memo);
+}
+
 #define BACKEND_TEST(fn) cmocka_unit_test_setup_teardown(fn, open_pools, close_pools)
 
 static const struct CMUnitTest backend_tests[] = {
@@ -910,6 +1065,7 @@ static const struct CMUnitTest backend_tests[] = {
     BACKEND_TEST(test_rollback_keeps_the_error),
     BACKEND_TEST(test_release_rolls_back_open_transaction),
     BACKEND_TEST(test_read_transaction_sees_one_snapshot),
+    BACKEND_TEST(test_query_cached_sees_every_change),
     BACKEND_TEST(test_group_commits_parts_together),
     BACKEND_TEST(test_group_fails_with_any_part),
     BACKEND_TEST(test_release_rolls_back_open_group),
@@ -926,6 +1082,8 @@ static const struct CMUnitTest pool_tests[] = {
     cmocka_unit_test(test_pool_error_hides_password),
     cmocka_unit_test(test_pool_rejects_bad_arguments),
     cmocka_unit_test(test_pool_in_memory_single_connection),
+    cmocka_unit_test(test_memo_answers_only_the_same_query_at_the_same_stamp),
+    cmocka_unit_test(test_memo_keeps_a_bounded_number_of_small_results),
 };
 
 int main(void)
