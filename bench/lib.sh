@@ -148,5 +148,8 @@ run_wrk() {
   LAST_RPS=$rps; LAST_P50=$p50; LAST_P99=$p99; LAST_ERRORS=$errors
 }
 
+# median N...: the median of whole numbers (the lower middle of an even count).
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 # ratio A B: prints A/B with two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
