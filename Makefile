@@ -21,12 +21,12 @@ run: build
 	@bash scripts/run.sh
 
 unit: build
-	cd $(BUILD) && ctest --output-on-failure
+	@bash scripts/unit.sh $(BUILD)
 
 unit-asan: setup
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRN_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
+	@ASAN_OPTIONS=detect_leaks=1 bash scripts/unit.sh $(ASAN_BUILD)
 
 e2e: build
 	@bash scripts/e2e.sh
