@@ -93,6 +93,7 @@ struct rn_req {
     rn_principal who;
     rn_db *db; /* taken from the pool on first rn_req_db() */
     bool db_unavailable; /* the pool had none to give: do not wait again */
+    bool snapshot;       /* r->db holds the route's read snapshot (rn_route) */
 
     int status;
     char *reply;

@@ -183,6 +183,11 @@ rn_db *rn_req_db(rn_req *r)
     if (!r->db && !r->db_unavailable) {
         r->db = rn_pool_acquire(r->app->pool);
         r->db_unavailable = r->db == NULL;
+        /* A route's snapshot begins with its first read (http.h). It is
+         * only an optimisation: without one (PostgreSQL, or BEGIN failed)
+         * each statement reads on its own. */
+        if (r->db && r->route && r->route->snapshot && rn_db_dialect(r->db) == RN_DB_SQLITE)
+            r->snapshot = rn_db_begin_read(r->db) == 0;
     }
     return r->db;
 }
@@ -443,13 +448,15 @@ static void handler_ended(rn_req *r)
 }
 
 /* Authentication, the body, idempotency and the handler. */
-static void run_route(rn_req *r, bool snapshot)
+static void run_route(rn_req *r)
 {
-    if (authenticate(r) != 0)
-        return;
-    if (!snapshot)
-        rn_auth_record_use(r); /* now, before a write may suspend the request */
-    if (read_body(r) != 0)
+    int refused = authenticate(r);
+    /* A found key's use is recorded even when the request is then refused
+     * (scope, rate limit); now, before a write may suspend the request,
+     * unless a snapshot is open (after it, in dispatch). */
+    if (!r->snapshot)
+        rn_auth_record_use(r);
+    if (refused != 0 || read_body(r) != 0)
         return;
     r->idem = rn_idempotency_begin(r);
     if (r->idem == RN_IDEM_ANSWERED)
@@ -487,17 +494,10 @@ static void dispatch(rn_req *r)
         rn_reply_error(r, RN_SERVER_REQUEST_TOO_LARGE, NULL, NULL);
         return;
     }
-    /* The snapshot is only an optimisation: without one (a PostgreSQL
-     * store, or BEGIN failed) each statement reads on its own. */
-    rn_db *snapshot = NULL;
-    if (r->route->snapshot && rn_pool_dialect(r->app->pool) == RN_DB_SQLITE) {
-        snapshot = rn_req_db(r);
-        if (snapshot && rn_db_begin_read(snapshot) != 0)
-            snapshot = NULL;
-    }
-    run_route(r, snapshot != NULL);
-    if (snapshot) {
-        rn_db_rollback(snapshot); /* nothing to keep: it only read */
+    run_route(r);
+    if (r->snapshot) {
+        rn_db_rollback(r->db); /* nothing to keep: it only read */
+        r->snapshot = false;
         rn_auth_record_use(r);
     }
 }

@@ -77,7 +77,9 @@ rn_rows *rn_db_query(rn_db *db, const char *sql, int nparams, const rn_param *pa
 /* rn_db_query for a small, hot lookup (a server key): the connection keeps
  * the result and answers the same query with it again while the database is
  * provably unchanged since (SQLite: no commit by any connection or process,
- * nothing written in the current transaction). PostgreSQL always queries. */
+ * nothing written in the current transaction). PostgreSQL always queries.
+ * Only for SQL whose result depends on the stored rows alone: nothing like
+ * the current time, random() or a connection's state. */
 rn_rows *rn_db_query_cached(rn_db *db, const char *sql, int nparams, const rn_param *params);
 /* Runs several ';'-separated statements without parameters (migrations). */
 int rn_db_exec_script(rn_db *db, const char *sql);

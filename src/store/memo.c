@@ -18,7 +18,7 @@ static size_t make_key(char *out, size_t cap, const char *sql, int nparams,
         char num[24];
         const char *value = "";
         char type = 'N';
-        if (params[i].type == RN_P_TEXT) {
+        if (params[i].type == RN_P_TEXT && params[i].text) {
             type = 'T';
             value = params[i].text;
         } else if (params[i].type == RN_P_INT) {
@@ -107,11 +107,6 @@ void rn_dbi_memo_store(rn_dbi_memo *m, const uint64_t stamp[2], const char *sql,
     for (int i = 0; i < RN_DBI_MEMO_SIZE && !slot; i++)
         if (!m->entries[i].key)
             slot = &m->entries[i];
-    if (!slot) {
-        slot = &m->entries[m->next];
-        m->next = (m->next + 1) % RN_DBI_MEMO_SIZE;
-    }
-    forget(slot);
     rn_rows *copy = copy_rows(rows);
     char *k = copy ? malloc(len) : NULL;
     if (!k) {
@@ -119,6 +114,11 @@ void rn_dbi_memo_store(rn_dbi_memo *m, const uint64_t stamp[2], const char *sql,
         return;
     }
     memcpy(k, key, len);
+    if (!slot) {
+        slot = &m->entries[m->next];
+        m->next = (m->next + 1) % RN_DBI_MEMO_SIZE;
+    }
+    forget(slot);
     *slot = (rn_dbi_memo_entry){{stamp[0], stamp[1]}, k, len, copy};
 }
 

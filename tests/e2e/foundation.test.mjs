@@ -411,6 +411,29 @@ describe('Key rotation and revocation', () => {
     assert.equal(second, first, 'an immediate second use does not write lastUsedAt again');
   });
 
+  it('lastUsedAt is recorded when a valid key is refused for its scope', async () => {
+    // GET /contacts reads in one snapshot on SQLite (the use is recorded
+    // after it), POST /contacts does not: both must record the use.
+    const { tenant } = await ctx.dep.tenantWithKey();
+    const writeOnly = await ctx.dep.createKey(tenant.slug, { scopes: 'server:contacts:write' });
+    const readOnly = await ctx.dep.createKey(tenant.slug, { scopes: 'server:contacts:read' });
+    assertError(await ctx.api.get('/api/server/contacts', { key: writeOnly.secret }), 403,
+      'SERVER_API_SCOPE_DENIED');
+    assertError(await ctx.api.call('POST', '/api/server/contacts',
+      { key: readOnly.secret, json: { name: 'Nobody' } }), 403, 'SERVER_API_SCOPE_DENIED');
+    let keys;
+    for (let i = 0; i < 40; i++) {
+      keys = await ctx.dep.listKeys(tenant.slug);
+      if (keys.every((k) => k.id !== writeOnly.id && k.id !== readOnly.id || k.lastUsedAt)) break;
+      await sleep(100);
+    }
+    for (const id of [writeOnly.id, readOnly.id]) {
+      const k = keys.find((x) => x.id === id);
+      assert.ok(k.lastUsedAt, `lastUsedAt of ${k.name} stays null after a refused use`);
+      assertRecentTimestamp(k.lastUsedAt, 'lastUsedAt', 60 * 1000);
+    }
+  });
+
   it('revoke: the key fails at once and stays listed as revoked', async () => {
     const { tenant, key } = await ctx.dep.tenantWithKey();
     const other = await ctx.dep.createKey(tenant.slug);
