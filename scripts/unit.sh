@@ -8,13 +8,14 @@
 #   UNIT_SKIP_PG=1 scripts/unit.sh build    SQLite cases only (PostgreSQL ones say SKIPPED)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
 BUILD_DIR=${1:?usage: scripts/unit.sh BUILD_DIR}
 PG_DIR=/tmp/rn-unit-pg-$$
 PG_STARTED=0
 
 cleanup() {
     if [ "$PG_STARTED" = 1 ]; then
-        bash scripts/pg-throwaway.sh stop "$PG_DIR" >/dev/null 2>&1 || true
+        bash "$ROOT/scripts/pg-throwaway.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
     fi
 }
 trap cleanup EXIT
