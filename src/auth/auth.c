@@ -109,7 +109,8 @@ static bool presented_secret(rn_req *r, char *out, size_t cap, rn_err *why)
     return copy_trimmed(bearer[0] ? bearer : direct, out, cap);
 }
 
-static void touch_last_used(rn_req *r, rn_rows *rows)
+/* Notes the key's use for rn_auth_record_use, at most once a minute a key. */
+static void note_use(rn_req *r, rn_rows *rows)
 {
     long long now = rn_now_ms();
     if (now - rn_rows_int(rows, 0, 7, 0) >= LAST_USED_RESOLUTION_MS)
@@ -197,7 +198,7 @@ int rn_auth_server_key(rn_req *r)
     r->authenticated = true;
     double rps = (double)rn_rows_int(rows, 0, 5, app->cfg.rate_limit_rps);
     double burst = (double)rn_rows_int(rows, 0, 6, app->cfg.rate_limit_burst);
-    touch_last_used(r, rows);
+    note_use(r, rows);
     rn_rows_free(rows);
 
     bool allowed = rn_ratelimit_take(app->key_limits, r->who.key_id, rps, burst, rn_mono_ms(), &st);

@@ -36,7 +36,7 @@ static size_t make_key(char *out, size_t cap, const char *sql, int nparams,
     return n;
 }
 
-/* One allocation holding the rows, the cell pointers and the text. */
+/* A copy of src whose cells all live in one block of text. */
 static rn_rows *copy_rows(const rn_rows *src)
 {
     size_t ncells = (size_t)src->nrows * (size_t)src->ncols;
@@ -64,6 +64,17 @@ static rn_rows *copy_rows(const rn_rows *src)
     return rows;
 }
 
+/* The entry remembered for key, whatever its stamp, or NULL. */
+static rn_dbi_memo_entry *entry_of(rn_dbi_memo *m, const char *key, size_t len)
+{
+    for (int i = 0; i < RN_DBI_MEMO_SIZE; i++) {
+        rn_dbi_memo_entry *e = &m->entries[i];
+        if (e->key && e->key_len == len && memcmp(e->key, key, len) == 0)
+            return e;
+    }
+    return NULL;
+}
+
 static void forget(rn_dbi_memo_entry *e)
 {
     free(e->key);
@@ -76,17 +87,12 @@ rn_rows *rn_dbi_memo_find(rn_dbi_memo *m, const uint64_t stamp[2], const char *s
 {
     char key[RN_DBI_MEMO_MAX_BYTES];
     size_t len = make_key(key, sizeof key, sql, nparams, params);
-    if (!len)
+    rn_dbi_memo_entry *e = len ? entry_of(m, key, len) : NULL;
+    if (!e)
         return NULL;
-    for (int i = 0; i < RN_DBI_MEMO_SIZE; i++) {
-        rn_dbi_memo_entry *e = &m->entries[i];
-        if (!e->key || e->key_len != len || memcmp(e->key, key, len) != 0)
-            continue;
-        if (e->stamp[0] == stamp[0] && e->stamp[1] == stamp[1])
-            return copy_rows(e->rows);
-        forget(e); /* out of date: nothing will ever match it again */
-        return NULL;
-    }
+    if (e->stamp[0] == stamp[0] && e->stamp[1] == stamp[1])
+        return copy_rows(e->rows);
+    forget(e); /* out of date: nothing will ever match it again */
     return NULL;
 }
 
@@ -98,12 +104,7 @@ void rn_dbi_memo_store(rn_dbi_memo *m, const uint64_t stamp[2], const char *sql,
     if (!len)
         return;
     /* The same query's older result, else a free entry, else the next. */
-    rn_dbi_memo_entry *slot = NULL;
-    for (int i = 0; i < RN_DBI_MEMO_SIZE && !slot; i++) {
-        rn_dbi_memo_entry *e = &m->entries[i];
-        if (e->key && e->key_len == len && memcmp(e->key, key, len) == 0)
-            slot = e;
-    }
+    rn_dbi_memo_entry *slot = entry_of(m, key, len);
     for (int i = 0; i < RN_DBI_MEMO_SIZE && !slot; i++)
         if (!m->entries[i].key)
             slot = &m->entries[i];
